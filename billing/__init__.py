@@ -1,0 +1,1 @@
+"""Billing (SPEC §8): rates, invoices, credit notes, ERP webhooks out and in, exports."""

@@ -1,0 +1,1 @@
+"""Signed delivery notes (SPEC §7): deterministic PDF, content hash, public verification."""

@@ -1,0 +1,103 @@
+"""The `fieldline` console script: demo, serve, create-user (plus Flask-Migrate's `db`)."""
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from server.extensions import db
+
+
+def upgrade_database() -> None:
+    """Apply every pending migration (the embedded default does this on start)."""
+    from flask_migrate import upgrade
+
+    upgrade(directory=current_app.extensions["migrate"].directory)
+
+
+def serve(app: Flask, host: str, port: int, workers: int, threads: int) -> None:
+    """Serve with gunicorn, the production WSGI server, in-process."""
+    from gunicorn.app.base import BaseApplication
+
+    class _Server(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("accesslog", "-")
+
+        def load(self):
+            return app
+
+    _Server().run()
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--threads", default=4, show_default=True, type=int)
+@with_appcontext
+def serve_command(host, port, workers, threads):
+    """Serve the API (migrating the embedded database first)."""
+    app = current_app._get_current_object()
+    if app.config["AUTO_MIGRATE"]:
+        upgrade_database()
+    serve(app, host, port, workers, threads)
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Load the demo data and exit.")
+@with_appcontext
+def demo_command(host, port, no_serve):
+    """Create and migrate the database, load demo data, print the logins, serve."""
+    from server.demo import DEMO_PASSWORD, load_demo_data
+
+    app = current_app._get_current_object()
+    upgrade_database()
+    logins = load_demo_data()
+    db.session.commit()
+    click.echo(f"Fieldline demo on http://{host}:{port}/api  (API reference: /api/docs)")
+    click.echo(f"Database: {app.config['SQLALCHEMY_DATABASE_URI']}")
+    click.echo(f"Every demo user's password is: {DEMO_PASSWORD}")
+    for role, email, name in logins:
+        click.echo(f"  {role:<11} {email:<32} {name}")
+    if not no_serve:
+        serve(app, host, port, workers=1, threads=8)
+
+
+@click.command("create-user")
+@click.option(
+    "--role", required=True, type=click.Choice(["tenant", "contractor", "staff", "admin"])
+)
+@click.option("--email", required=True)
+@click.option("--name", default=None, help="Defaults to the part of the email before @.")
+@click.option("--password", required=True, prompt=True, hide_input=True)
+@with_appcontext
+def create_user_command(role, email, name, password):
+    """Create a user (the first admin, typically)."""
+    from server.errors import DomainError
+    from server.services.people import create_user
+
+    if current_app.config["AUTO_MIGRATE"]:
+        upgrade_database()
+    try:
+        user = create_user(
+            None, email=email, name=name or email.split("@")[0], role=role, password=password
+        )
+    except DomainError as exc:
+        raise click.ClickException(exc.detail) from exc
+    db.session.commit()
+    click.echo(f"created {user.role} {user.email} (id {user.id})")
+
+
+def register(app: Flask) -> None:
+    for command in (serve_command, demo_command, create_user_command):
+        app.cli.add_command(command)
+
+
+def main() -> None:
+    from server import create_app
+
+    FlaskGroup(create_app=create_app, add_default_commands=False)(prog_name="fieldline")

@@ -1,0 +1,135 @@
+"""Domain exceptions and the one place that renders every error as RFC 9457 problem+json.
+
+Clients switch on the stable ``code`` member; ``type`` is a URI built from it.
+"""
+
+import logging
+
+from flask import Flask, current_app, json, request
+from werkzeug.exceptions import HTTPException
+
+from server.extensions import PROBLEM_JSON
+
+log = logging.getLogger(__name__)
+
+TYPE_BASE = "https://fieldline.dev/problems/"
+
+
+class DomainError(Exception):
+    """A rule of the domain said no; rendered as a problem with a stable code."""
+
+    status = 400
+    code = "bad_request"
+    title = "Bad request"
+
+    def __init__(self, detail: str = "", *, code: str | None = None, errors=None, headers=None):
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        if code:
+            self.code = code
+        self.errors = errors
+        self.headers = headers or {}
+
+
+class Invalid(DomainError):
+    status, code, title = 422, "validation_failed", "Validation failed"
+
+
+class NotAuthenticated(DomainError):
+    status, code, title = 401, "not_authenticated", "Not authenticated"
+
+    def __init__(self, detail: str = "", **kwargs):
+        kwargs.setdefault("headers", {"WWW-Authenticate": 'Bearer realm="fieldline"'})
+        super().__init__(detail, **kwargs)
+
+
+class Forbidden(DomainError):
+    status, code, title = 403, "forbidden", "Forbidden"
+
+
+class NotFound(DomainError):
+    status, code, title = 404, "not_found", "Not found"
+
+
+class Conflict(DomainError):
+    status, code, title = 409, "conflict", "Conflict"
+
+
+class TooLarge(DomainError):
+    status, code, title = 413, "payload_too_large", "Payload too large"
+
+
+class UnsupportedMedia(DomainError):
+    status, code, title = 415, "unsupported_media_type", "Unsupported media type"
+
+
+class TooManyRequests(DomainError):
+    status, code, title = 429, "too_many_requests", "Too many requests"
+
+
+class StorageUnavailable(DomainError):
+    status, code, title = 507, "insufficient_storage", "Insufficient storage"
+
+
+# Stable codes for the HTTP errors raised by Flask/werkzeug themselves.
+HTTP_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+    429: "too_many_requests",
+    500: "internal_error",
+}
+
+
+def problem(status: int, code: str, title: str, detail: str, errors=None, headers=None):
+    body = {"type": TYPE_BASE + code, "title": title, "status": status, "detail": detail}
+    body["code"] = code
+    if errors:
+        body["errors"] = errors
+    response = current_app.response_class(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _domain_error(error: DomainError):
+    return problem(error.status, error.code, error.title, error.detail, error.errors, error.headers)
+
+
+def _http_error(error: HTTPException):
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    errors = data.get("errors") or data.get("messages")
+    if errors and set(errors) <= {"json", "query", "form", "headers", "files", "view_args"}:
+        # webargs nests messages per location; flatten the common single-location case.
+        errors = errors["json"] if list(errors) == ["json"] else errors
+    detail = data.get("message") or error.description or error.name
+    if status == 422:
+        detail = "The request did not pass validation; see errors."
+    if isinstance(errors, list):
+        # A message about the body as a whole (e.g. invalid JSON), not about a field.
+        detail, errors = " ".join(map(str, errors)), None
+    code = HTTP_CODES.get(status, "http_error")
+    headers = dict(data.get("headers") or {})
+    if status == 405 and error.valid_methods:
+        headers["Allow"] = ", ".join(error.valid_methods)
+    return problem(status, code, error.name, detail, errors, headers)
+
+
+def _unexpected_error(error: Exception):
+    # Never leak a stack trace; log it with the request line for the operator.
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return problem(500, "internal_error", "Internal server error", "An unexpected error occurred.")
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)

@@ -1,0 +1,1 @@
+"""marshmallow shapes of the REST API, one module per resource."""

@@ -1,0 +1,1 @@
+"""Verb functions over the domain. They flush; the boundary (request, CLI, worker) commits."""
