@@ -9,6 +9,7 @@ import os
 
 from flask import Flask, request
 
+from server import changes
 from server.config import Config
 from server.errors import TooLarge, UnsupportedMedia, register_error_handlers
 from server.extensions import FieldlineApi, db, migrate
@@ -31,6 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
         with app.app_context():
             configure_sqlite(db.engine)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, compare_type=True)
+    changes.install(db.session)
 
     api = FieldlineApi(app, spec_kwargs={"info": _api_info()})
     app.extensions["fieldline_api"] = api

@@ -1,41 +1,144 @@
 """Demo data for `fieldline demo`: a small agency anyone can log in to."""
 
+from datetime import date, timedelta
+
 from sqlalchemy import select
 
+from server.auth import Caller
 from server.extensions import db
 from server.models import User
+from server.services import assignments, messages, properties, settings, tickets
 from server.services.people import create_department, create_user
 
 DEMO_PASSWORD = "fieldline-demo"
+PEOPLE = [
+    ("admin", "admin@demo.fieldline", "Ada Admin"),
+    ("staff", "maria.manager@demo.fieldline", "Maria Manager"),
+    ("staff", "sam.support@demo.fieldline", "Sam Support"),
+    ("contractor", "carl.plumber@demo.fieldline", "Carl Plumber"),
+    ("contractor", "eve.electric@demo.fieldline", "Eve Electric"),
+    ("tenant", "zoe@demo.fieldline", "Zoë Łukasiewicz"),
+    ("tenant", "obrien@demo.fieldline", "Pat O'Brien"),
+    ("tenant", "nina@demo.fieldline", "Nina Núñez"),
+]
 
 
 def load_demo_data() -> list[tuple[str, str, str]]:
     """Create the demo agency once; return (role, email, name) of every demo login."""
-    people = [
-        ("admin", "admin@demo.fieldline", "Ada Admin"),
-        ("staff", "maria.manager@demo.fieldline", "Maria Manager"),
-        ("staff", "sam.support@demo.fieldline", "Sam Support"),
-        ("contractor", "carl.plumber@demo.fieldline", "Carl Plumber"),
-        ("contractor", "eve.electric@demo.fieldline", "Eve Electric"),
-        ("tenant", "zoe@demo.fieldline", "Zoë Łukasiewicz"),
-        ("tenant", "obrien@demo.fieldline", "Pat O'Brien"),
-        ("tenant", "nina@demo.fieldline", "Nina Núñez"),
-    ]
-    if db.session.scalar(select(User.id).where(User.email == people[0][1])) is None:
-        maintenance = create_department(None, name="Maintenance")
-        lettings = create_department(None, name="Lettings")
-        departments = {
-            "maria.manager@demo.fieldline": [maintenance.id],
-            "sam.support@demo.fieldline": [lettings.id],
-        }
-        for role, email, name in people:
-            create_user(
-                None,
-                email=email,
-                name=name,
-                role=role,
-                password=DEMO_PASSWORD,
-                department_ids=departments.get(email, []),
-                company="Plumb Perfect Ltd" if email.startswith("carl") else None,
-            )
-    return people
+    if db.session.scalar(select(User.id).where(User.email == PEOPLE[0][1])) is None:
+        _create()
+    return PEOPLE
+
+
+def _create() -> None:
+    maintenance = create_department(None, name="Maintenance")
+    lettings = create_department(None, name="Lettings")
+    departments = {
+        "maria.manager@demo.fieldline": [maintenance.id],
+        "sam.support@demo.fieldline": [lettings.id],
+    }
+    users = {}
+    for role, email, name in PEOPLE:
+        users[email.split("@")[0]] = create_user(
+            None,
+            email=email,
+            name=name,
+            role=role,
+            password=DEMO_PASSWORD,
+            department_ids=departments.get(email, []),
+            phone="+44 20 7946 0000" if role == "tenant" else None,
+            company={"carl.plumber": "Plumb Perfect Ltd", "eve.electric": "Spark & Co"}.get(
+                email.split("@")[0]
+            ),
+        )
+    admin = Caller(users["admin"], None)
+    maria = Caller(users["maria.manager"], None)
+    for priority, response, resolution in (
+        ("critical", 60, 240),
+        ("high", 240, 960),
+        ("normal", 480, 4800),
+        ("low", 960, 9600),
+    ):
+        settings.set_sla_policy(
+            admin, priority, first_response_minutes=response, resolution_minutes=resolution
+        )
+    riverside = properties.create_block(
+        admin,
+        name="Riverside Court",
+        address="12 River Lane, London E1 6AN",
+        manager_id=users["maria.manager"].id,
+        department_id=maintenance.id,
+        access_notes="Key safe by the bin store, code from the office.",
+    )
+    hillview = properties.create_block(
+        admin,
+        name="Hillview House",
+        address="3 Hill Road, Bristol BS1 4DJ",
+        manager_id=users["sam.support"].id,
+        department_id=lettings.id,
+    )
+    flats = {}
+    for block, names in (
+        (riverside, ("Flat 1", "Flat 2", "Flat 3")),
+        (hillview, ("Flat A", "Flat B")),
+    ):
+        for name in names:
+            flats[name] = properties.create_unit(admin, block.id, name=name)
+    start = date.today() - timedelta(days=365)
+    for tenant, flat in (("zoe", "Flat 1"), ("obrien", "Flat 2"), ("nina", "Flat A")):
+        properties.create_tenancy(
+            admin, flats[flat].id, tenant_id=users[tenant].id, starts_on=start
+        )
+    properties.create_certificate(
+        admin,
+        riverside.id,
+        kind="gas_safety",
+        number="GS-2026-0042",
+        issued_on=date.today() - timedelta(days=200),
+        expires_on=date.today() + timedelta(days=165),
+    )
+    properties.create_certificate(
+        admin,
+        riverside.id,
+        kind="electrical",
+        number="EICR-88121",
+        issued_on=date.today() - timedelta(days=900),
+        expires_on=date.today() + timedelta(days=925),
+    )
+    zoe = Caller(users["zoe"], None)
+    leak = tickets.report_ticket(
+        zoe,
+        summary="Leaking kitchen tap",
+        block_id=riverside.id,
+        unit_id=flats["Flat 1"].id,
+        description="The cold tap in the kitchen drips constantly, and the cabinet below is wet.",
+    )
+    tickets.triage(maria, leak.id, type="repair", priority="high", billing="chargeable")
+    assignments.assign(maria, leak.id, users["carl.plumber"].id)
+    messages.post_message(maria, leak.id, "Carl from Plumb Perfect will visit on Tuesday morning.")
+    tickets.report_ticket(
+        Caller(users["obrien"], None),
+        summary="Hallway light flickering",
+        block_id=riverside.id,
+        unit_id=flats["Flat 2"].id,
+        visibility="block",
+        description="The communal hallway light outside Flat 2 flickers at night.",
+    )
+    boiler = tickets.report_ticket(
+        maria,
+        summary="Annual boiler service",
+        block_id=riverside.id,
+        unit_id=flats["Flat 1"].id,
+        description="Annual gas boiler service under the maintenance contract.",
+        type="service_request",
+        priority="normal",
+        billing="included",
+    )
+    assignments.assign(maria, boiler.id, users["carl.plumber"].id)
+    tickets.report_ticket(
+        Caller(users["nina"], None),
+        summary="Intercom not working",
+        block_id=hillview.id,
+        unit_id=flats["Flat A"].id,
+        description="The entry-phone doesn't ring in Flat A.",
+    )

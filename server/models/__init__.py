@@ -1,15 +1,52 @@
 """Typed SQLAlchemy 2 models of the server package; importing this registers them all."""
 
 from server.models.auth import Device, LoginFailure, RefreshToken, TokenFamily
+from server.models.notifications import Counter, Holiday, Notification, OutboxMessage, SlaPolicy
 from server.models.people import ROLES, Department, User, department_members
+from server.models.properties import CERTIFICATE_KINDS, Block, Certificate, Tenancy, Unit
+from server.models.tickets import (
+    BUILT_IN_TYPES,
+    MESSAGE_VISIBILITIES,
+    Assignment,
+    Attachment,
+    CannedResponse,
+    Message,
+    Ticket,
+    TicketContractor,
+    TicketEvent,
+    TicketType,
+)
+from server.models.work import Material, TimeEntry
 
 __all__ = [
+    "BUILT_IN_TYPES",
+    "CERTIFICATE_KINDS",
+    "MESSAGE_VISIBILITIES",
     "ROLES",
+    "Assignment",
+    "Attachment",
+    "Block",
+    "CannedResponse",
+    "Certificate",
+    "Counter",
     "Department",
     "Device",
+    "Holiday",
     "LoginFailure",
+    "Material",
+    "Message",
+    "Notification",
+    "OutboxMessage",
     "RefreshToken",
+    "SlaPolicy",
+    "Tenancy",
     "TokenFamily",
+    "Ticket",
+    "TicketContractor",
+    "TicketEvent",
+    "TicketType",
+    "TimeEntry",
+    "Unit",
     "User",
     "department_members",
 ]

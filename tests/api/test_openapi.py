@@ -14,7 +14,7 @@ def test_openapi_document_validates_as_openapi_3(client):
 def _openapi_path(rule: str) -> str:
     import re
 
-    return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule)
+    return re.sub(r"<(?:[a-z]+(?:\([^)]*\))?:)?([a-z_]+)>", r"{\1}", rule)
 
 
 def test_every_api_route_is_documented_with_its_methods(app, client):

@@ -1,0 +1,49 @@
+"""Hours and materials logged on a ticket, mostly by contractors' devices (append-only).
+
+A mistake is corrected by a reversing entry (negative minutes or quantity), never an edit.
+"""
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, ForeignKey, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.db import Base, utcnow
+from server.models.people import User
+
+
+class TimeEntry(Base):
+    __tablename__ = "time_entries"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    contractor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    started_at: Mapped[datetime | None] = mapped_column()
+    ended_at: Mapped[datetime | None] = mapped_column()
+    minutes: Mapped[int] = mapped_column()
+    chargeable: Mapped[bool] = mapped_column(default=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column()
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
+    sync_seq: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
+
+    contractor: Mapped[User] = relationship()
+
+
+class Material(Base):
+    __tablename__ = "materials"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    contractor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    description: Mapped[str] = mapped_column(String(500))
+    quantity: Mapped[Decimal] = mapped_column(Numeric(12, 3))
+    unit: Mapped[str] = mapped_column(String(20))
+    unit_price: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    chargeable: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column()
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
+    sync_seq: Mapped[int] = mapped_column(BigInteger, default=0, index=True)

@@ -1,0 +1,67 @@
+"""Shapes of blocks, units, tenancies and certificates."""
+
+from marshmallow import Schema, fields, validate
+
+from server.models import CERTIFICATE_KINDS
+
+
+class BlockCreateSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    address = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    manager_id = fields.Integer(strict=True, allow_none=True)
+    department_id = fields.Integer(strict=True, allow_none=True)
+    access_notes = fields.String(validate=validate.Length(max=2000))
+
+
+class BlockSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    address = fields.String()
+    manager_id = fields.Integer(allow_none=True)
+    department_id = fields.Integer(allow_none=True)
+    access_notes = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class UnitCreateSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    access_notes = fields.String(validate=validate.Length(max=2000))
+
+
+class UnitSchema(Schema):
+    id = fields.Integer()
+    block_id = fields.Integer()
+    name = fields.String()
+    access_notes = fields.String(allow_none=True)
+
+
+class TenancyCreateSchema(Schema):
+    tenant_id = fields.Integer(required=True, strict=True)
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(allow_none=True)
+
+
+class TenancySchema(Schema):
+    id = fields.Integer()
+    unit_id = fields.Integer()
+    tenant_id = fields.Integer()
+    starts_on = fields.Date()
+    ends_on = fields.Date(allow_none=True)
+
+
+class CertificateCreateSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(CERTIFICATE_KINDS))
+    number = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    issued_on = fields.Date(required=True)
+    expires_on = fields.Date(required=True)
+    unit_id = fields.Integer(strict=True, allow_none=True)
+
+
+class CertificateSchema(Schema):
+    id = fields.Integer()
+    block_id = fields.Integer()
+    unit_id = fields.Integer(allow_none=True)
+    kind = fields.String()
+    number = fields.String()
+    issued_on = fields.Date()
+    expires_on = fields.Date()

@@ -1,0 +1,115 @@
+"""Who may see which tickets and which timeline entries: decided here and nowhere else.
+
+Every read path (list, detail, sub-resources, sync, exports, files) starts from
+`visible_tickets(caller)` or `get_visible_ticket(caller, id)`, so a new endpoint
+cannot forget the rule. Outside scope is 404, never 403: existence is not revealed.
+"""
+
+from datetime import date
+
+from sqlalchemy import Select, and_, exists, false, or_, select
+
+from server.auth import Caller
+from server.errors import NotFound
+from server.extensions import db
+from server.models import (
+    Block,
+    Tenancy,
+    Ticket,
+    TicketContractor,
+    Unit,
+    department_members,
+)
+
+# Which message/event visibilities each role may read.
+READABLE = {
+    "tenant": ("public",),
+    "contractor": ("public", "team"),
+    "staff": ("public", "team", "staff"),
+    "admin": ("public", "team", "staff"),
+}
+# Which visibilities each role may write with.
+WRITABLE = {
+    "tenant": ("public",),
+    "contractor": ("public", "team"),
+    "staff": ("public", "team", "staff"),
+    "admin": ("public", "team", "staff"),
+}
+
+
+def _current_tenancies(user_id: int, today: date):
+    return select(Tenancy.unit_id).where(
+        Tenancy.tenant_id == user_id,
+        Tenancy.starts_on <= today,
+        or_(Tenancy.ends_on.is_(None), Tenancy.ends_on >= today),
+    )
+
+
+def ticket_scope(caller: Caller, today: date | None = None):
+    """A WHERE clause over `Ticket` selecting the tickets `caller` may see."""
+    user_id, role = caller.user.id, caller.role
+    if role == "admin":
+        return Ticket.id.is_not(None)
+    if role == "staff":
+        my_departments = select(department_members.c.department_id).where(
+            department_members.c.user_id == user_id
+        )
+        managed_blocks = select(Block.id).where(Block.manager_id == user_id)
+        return or_(
+            Ticket.department_id.in_(my_departments),
+            Ticket.block_id.in_(managed_blocks),
+            Ticket.manager_id == user_id,
+        )
+    if role == "contractor":
+        return exists().where(
+            TicketContractor.ticket_id == Ticket.id, TicketContractor.contractor_id == user_id
+        )
+    if role == "tenant":
+        units = _current_tenancies(user_id, today or date.today())
+        blocks = select(Unit.block_id).where(Unit.id.in_(units))
+        return or_(
+            Ticket.reporter_id == user_id,
+            Ticket.addressed_to_id == user_id,
+            and_(Ticket.visibility == "unit", Ticket.unit_id.in_(units)),
+            and_(Ticket.visibility == "block", Ticket.block_id.in_(blocks)),
+        )
+    return false()
+
+
+def visible_tickets(caller: Caller) -> Select:
+    return select(Ticket).where(ticket_scope(caller))
+
+
+def get_visible_ticket(caller: Caller, ticket_id: int, *, for_update: bool = False) -> Ticket:
+    """The ticket if the caller may see it; 404 otherwise. `for_update` locks the row
+    (PostgreSQL) so concurrent writers append to the timeline one after the other."""
+    query = visible_tickets(caller).where(Ticket.id == ticket_id)
+    if for_update:
+        query = query.with_for_update(of=Ticket)
+    ticket = db.session.scalar(query)
+    if ticket is None:
+        raise NotFound("No such ticket.", code="ticket_not_found")
+    return ticket
+
+
+def readable_visibilities(caller: Caller) -> tuple[str, ...]:
+    return READABLE[caller.role]
+
+
+def is_participant(caller: Caller, ticket: Ticket) -> bool:
+    """Reporter, addressee, assigned contractor, or staff: may act, not only read."""
+    if caller.role in ("staff", "admin"):
+        return True
+    if caller.role == "tenant":
+        return caller.user.id in (ticket.reporter_id, ticket.addressed_to_id)
+    if caller.role == "contractor":
+        return (
+            db.session.scalar(
+                select(TicketContractor.active).where(
+                    TicketContractor.ticket_id == ticket.id,
+                    TicketContractor.contractor_id == caller.user.id,
+                )
+            )
+            is True
+        )
+    return False

@@ -1,0 +1,99 @@
+"""Assigning contractors to tickets and ending assignments (both logged, never edited)."""
+
+from sqlalchemy import select
+
+from server.auth import Caller
+from server.db import utcnow
+from server.errors import Conflict, Invalid, NotFound
+from server.extensions import db
+from server.models import Assignment, Ticket, TicketContractor, User
+from server.scope import get_visible_ticket
+from server.services.notify import notify
+from server.services.rules import check_staff_update
+from server.services.timeline import append_event
+
+
+def _contractor(contractor_id: int) -> User:
+    user = db.session.get(User, contractor_id)
+    if user is None or user.role != "contractor" or not user.is_active:
+        raise Invalid(
+            "Unknown contractor.",
+            errors={"contractor_id": [f"no active contractor with id {contractor_id}"]},
+        )
+    return user
+
+
+def start_assignment(
+    ticket: Ticket, contractor: User, caller: Caller, *, check_triage: bool = True
+) -> TicketContractor:
+    if check_triage:
+        check_staff_update(ticket)
+    now = utcnow()
+    link = db.session.get(TicketContractor, (ticket.id, contractor.id))
+    if link is not None and link.active:
+        raise Conflict("This contractor is already assigned.", code="already_assigned")
+    if link is None:
+        link = TicketContractor(ticket_id=ticket.id, contractor_id=contractor.id)
+        db.session.add(link)
+    link.active, link.started_at, link.ended_at = True, now, None
+    db.session.add(
+        Assignment(
+            ticket_id=ticket.id,
+            contractor_id=contractor.id,
+            action="start",
+            by_id=caller.id,
+            at=now,
+        )
+    )
+    event = append_event(
+        ticket,
+        "assigned",
+        caller,
+        {"contractor_id": contractor.id, "contractor_name": contractor.name},
+        at=now,
+    )
+    notify(
+        ticket,
+        event,
+        caller,
+        f"Assigned: {ticket.summary}",
+        f"{contractor.name} is assigned to {ticket.ref}.",
+        extra_recipients=(contractor,),
+    )
+    return link
+
+
+def assign(caller: Caller, ticket_id: int, contractor_id: int) -> TicketContractor:
+    ticket = get_visible_ticket(caller, ticket_id, for_update=True)
+    return start_assignment(ticket, _contractor(contractor_id), caller)
+
+
+def end_assignment(caller: Caller, ticket_id: int, contractor_id: int) -> TicketContractor:
+    ticket = get_visible_ticket(caller, ticket_id, for_update=True)
+    check_staff_update(ticket)
+    link = db.session.get(TicketContractor, (ticket.id, contractor_id))
+    if link is None or not link.active:
+        raise NotFound("This contractor is not assigned to the ticket.", code="not_assigned")
+    now = utcnow()
+    link.active, link.ended_at = False, now
+    db.session.add(
+        Assignment(
+            ticket_id=ticket.id, contractor_id=contractor_id, action="end", by_id=caller.id, at=now
+        )
+    )
+    contractor = db.session.get(User, contractor_id)
+    append_event(
+        ticket,
+        "unassigned",
+        caller,
+        {"contractor_id": contractor_id, "contractor_name": contractor.name},
+        at=now,
+    )
+    return link
+
+
+def assignees(ticket: Ticket, *, active_only: bool = True) -> list[TicketContractor]:
+    query = select(TicketContractor).where(TicketContractor.ticket_id == ticket.id)
+    if active_only:
+        query = query.where(TicketContractor.active.is_(True))
+    return db.session.scalars(query.order_by(TicketContractor.started_at)).all()

@@ -1,0 +1,28 @@
+"""Named counters incremented inside the caller's transaction (gapless, in commit order)."""
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from server.extensions import db
+from server.models import Counter
+
+
+def next_value(name: str) -> int:
+    """Take the next number of `name`. The row stays locked until the transaction ends,
+    so a rollback gives the number back and concurrent takers queue behind it."""
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    db.session.execute(
+        insert(Counter).values(name=name, value=0).on_conflict_do_nothing(index_elements=["name"])
+    )
+    return db.session.execute(
+        update(Counter)
+        .where(Counter.name == name)
+        .values(value=Counter.value + 1)
+        .returning(Counter.value)
+    ).scalar_one()
+
+
+def current_value(name: str) -> int:
+    return db.session.scalar(select(Counter.value).where(Counter.name == name)) or 0

@@ -1,0 +1,104 @@
+"""Who hears about a ticket event: in-app feed entries plus mail through the outbox.
+
+Mail is written to the outbox in the same transaction as the change, so it is sent
+exactly when the change commits (by `fieldline worker`) and lost with it otherwise.
+"""
+
+import json
+
+from sqlalchemy import select
+
+from server.auth import Caller
+from server.extensions import db
+from server.models import (
+    Notification,
+    OutboxMessage,
+    Ticket,
+    TicketContractor,
+    TicketEvent,
+    User,
+    department_members,
+)
+from server.scope import READABLE
+
+EMAIL_CHANNEL = "email"
+
+
+def participants(ticket: Ticket) -> list[User]:
+    """The people on a ticket: reporter, addressee, active contractors, its manager
+    (or, with no manager, the staff of its department)."""
+    ids = {ticket.reporter_id, ticket.addressed_to_id, ticket.manager_id}
+    ids |= set(
+        db.session.scalars(
+            select(TicketContractor.contractor_id).where(
+                TicketContractor.ticket_id == ticket.id, TicketContractor.active.is_(True)
+            )
+        )
+    )
+    if ticket.manager_id is None and ticket.department_id is not None:
+        ids |= set(
+            db.session.scalars(
+                select(department_members.c.user_id).where(
+                    department_members.c.department_id == ticket.department_id
+                )
+            )
+        )
+    ids.discard(None)
+    if not ids:
+        return []
+    users = db.session.scalars(select(User).where(User.id.in_(ids), User.is_active.is_(True)))
+    return sorted(users, key=lambda u: u.id)
+
+
+def notify(
+    ticket: Ticket,
+    event: TicketEvent,
+    actor: Caller | None,
+    title: str,
+    body: str,
+    *,
+    extra_recipients: tuple[User, ...] = (),
+) -> list[User]:
+    """Fan an event out to everyone on the ticket who may read it, except its author."""
+    recipients = {u.id: u for u in (*participants(ticket), *extra_recipients)}
+    notified = []
+    for user in recipients.values():
+        if actor is not None and user.id == actor.user.id:
+            continue
+        if event.visibility not in READABLE[user.role]:
+            continue
+        db.session.add(
+            Notification(
+                user_id=user.id,
+                ticket_id=ticket.id,
+                event_id=event.id,
+                kind=event.kind,
+                title=title,
+                body=body,
+            )
+        )
+        if user.role != "tenant" or user.notify_me:
+            enqueue_email(user, ticket, event, title, body)
+        notified.append(user)
+    db.session.flush()
+    return notified
+
+
+def enqueue_email(user: User, ticket: Ticket, event: TicketEvent, title: str, body: str) -> None:
+    payload = {
+        "to": user.email,
+        "to_name": user.name,
+        "subject": f"[{ticket.ref}] {title}",
+        "body": body,
+        "ticket_id": ticket.id,
+        "ticket_ref": ticket.ref,
+        "event_id": event.id,
+        "user_id": user.id,
+    }
+    db.session.add(
+        OutboxMessage(
+            channel=EMAIL_CHANNEL,
+            dedupe_key=f"email:event:{event.id}:user:{user.id}",
+            payload=json.dumps(payload, ensure_ascii=False),
+        )
+    )

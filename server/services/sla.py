@@ -1,0 +1,69 @@
+"""SLA clocks of a ticket, derived from its timeline each time (never stored state to drift).
+
+The ticket keeps the resulting due times only so lists can filter on them; they are
+recomputed after every status move and triage, and by the worker.
+"""
+
+import json
+from functools import lru_cache
+
+from flask import current_app
+from sqlalchemy import select
+
+from server.db import utcnow
+from server.domain.sla import BusinessCalendar, SlaPolicy, SlaState, StatusChange, sla_state
+from server.extensions import db
+from server.models import Holiday, Ticket, TicketEvent
+from server.models import SlaPolicy as SlaPolicyRow
+
+
+@lru_cache(maxsize=8)
+def _calendar(timezone: str, holidays: frozenset) -> BusinessCalendar:
+    return BusinessCalendar(timezone=timezone, holidays=holidays)
+
+
+def calendar() -> BusinessCalendar:
+    holidays = frozenset(db.session.scalars(select(Holiday.day)))
+    return _calendar(current_app.config["TIMEZONE"], holidays)
+
+
+def policy_for(priority: str) -> SlaPolicy | None:
+    row = db.session.get(SlaPolicyRow, priority)
+    if row is None:
+        return None
+    return SlaPolicy(
+        first_response_seconds=row.first_response_minutes and row.first_response_minutes * 60,
+        resolution_seconds=row.resolution_minutes and row.resolution_minutes * 60,
+        warning_percent=row.warning_percent,
+    )
+
+
+def state(ticket: Ticket, now=None) -> SlaState | None:
+    policy = policy_for(ticket.priority)
+    if policy is None:
+        return None
+    events = db.session.execute(
+        select(TicketEvent.created_at, TicketEvent.data)
+        .where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "status_changed")
+        .order_by(TicketEvent.position)
+    ).all()
+    changes = [StatusChange(at=at, status=json.loads(data)["to"]) for at, data in events]
+    return sla_state(
+        ticket.created_at,
+        changes,
+        ticket.first_response_at,
+        policy,
+        calendar(),
+        now or utcnow(),
+    )
+
+
+def refresh(ticket: Ticket, now=None) -> SlaState | None:
+    """Recompute the ticket's due times from its timeline and current policy."""
+    current = state(ticket, now)
+    if current is None:
+        ticket.sla_response_due_at = ticket.sla_resolution_due_at = None
+        return None
+    ticket.sla_response_due_at = current.first_response.due_at
+    ticket.sla_resolution_due_at = current.resolution.due_at
+    return current

@@ -1,0 +1,90 @@
+"""Read side of tickets: filtered, scoped lists with stable cursors, the dashboard feed."""
+
+import base64
+import binascii
+
+from sqlalchemy import or_, select
+
+from server.auth import Caller
+from server.db import utcnow
+from server.errors import Invalid
+from server.extensions import db
+from server.models import Ticket, TicketContractor
+from server.scope import visible_tickets
+
+
+def encode_cursor(ticket_id: int) -> str:
+    return base64.urlsafe_b64encode(f"t:{ticket_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        kind, _, value = text.partition(":")
+        if kind != "t":
+            raise ValueError
+        return int(value)
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        raise Invalid("The cursor is not valid.", errors={"cursor": ["invalid cursor"]}) from None
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def list_tickets(caller: Caller, filters: dict) -> dict:
+    """Newest first, keyed on id: a page boundary never moves when tickets are added."""
+    query = visible_tickets(caller)
+    for field in ("status", "priority", "type"):
+        if filters.get(field):
+            query = query.where(getattr(Ticket, field) == filters[field])
+    if filters.get("department") is not None:
+        query = query.where(Ticket.department_id == filters["department"])
+    if filters.get("assignee") is not None:
+        query = query.where(
+            Ticket.id.in_(
+                select(TicketContractor.ticket_id).where(
+                    TicketContractor.contractor_id == filters["assignee"],
+                    TicketContractor.active.is_(True),
+                )
+            )
+        )
+    if filters.get("q"):
+        pattern = _like(filters["q"])
+        query = query.where(
+            or_(
+                Ticket.ref.ilike(pattern, escape="\\"),
+                Ticket.summary.ilike(pattern, escape="\\"),
+                Ticket.description.ilike(pattern, escape="\\"),
+            )
+        )
+    if filters.get("updated_since"):
+        query = query.where(Ticket.updated_at >= filters["updated_since"])
+    if filters.get("sla") == "breached":
+        now = utcnow()
+        query = query.where(
+            or_(
+                Ticket.sla_breached_at.is_not(None),
+                Ticket.sla_response_due_at < now,
+                Ticket.sla_resolution_due_at < now,
+            )
+        )
+    if filters.get("cursor"):
+        query = query.where(Ticket.id < decode_cursor(filters["cursor"]))
+    limit = filters.get("limit", 50)
+    rows = db.session.scalars(query.order_by(Ticket.id.desc()).limit(limit + 1)).all()
+    items = rows[:limit]
+    next_cursor = encode_cursor(items[-1].id) if len(rows) > limit else None
+    return {"items": items, "next_cursor": next_cursor}
+
+
+def dashboard_updates(caller: Caller, limit: int = 50) -> list[Ticket]:
+    """Tickets in scope, latest tenant or contractor activity first."""
+    query = (
+        visible_tickets(caller)
+        .where(Ticket.last_customer_activity_at.is_not(None))
+        .order_by(Ticket.last_customer_activity_at.desc(), Ticket.id.desc())
+        .limit(limit)
+    )
+    return db.session.scalars(query).all()

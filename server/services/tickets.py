@@ -1,0 +1,222 @@
+"""Ticket verbs: report, triage, change status. Each takes the acting caller explicitly."""
+
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import select
+
+from server.auth import Caller
+from server.db import utcnow
+from server.domain import workflow
+from server.errors import Forbidden, Invalid
+from server.extensions import db
+from server.models import Block, Department, Tenancy, Ticket, TicketType, Unit, User
+from server.scope import get_visible_ticket, is_participant
+from server.services import sla
+from server.services.assignments import start_assignment
+from server.services.counters import next_value
+from server.services.notify import notify
+from server.services.rules import refuse, state_of
+from server.services.timeline import append_event
+
+STAFF = workflow.STAFF_ROLES
+
+
+def _check_type(name: str) -> None:
+    known = db.session.scalar(
+        select(TicketType.name).where(TicketType.name == name, TicketType.active.is_(True))
+    )
+    if known is None:
+        raise Invalid("Unknown ticket type.", errors={"type": [f"unknown type {name!r}"]})
+
+
+def _user_with_role(user_id: int, role: str, field: str) -> User:
+    user = db.session.get(User, user_id)
+    if user is None or user.role != role or not user.is_active:
+        raise Invalid(f"Unknown {role}.", errors={field: [f"no active {role} with id {user_id}"]})
+    return user
+
+
+def _tenant_lives_in(tenant_id: int, block: Block, unit: Unit | None) -> bool:
+    today = utcnow().date()
+    query = (
+        select(Tenancy.id)
+        .join(Unit, Unit.id == Tenancy.unit_id)
+        .where(
+            Tenancy.tenant_id == tenant_id,
+            Unit.block_id == block.id,
+            Tenancy.starts_on <= today,
+            (Tenancy.ends_on.is_(None)) | (Tenancy.ends_on >= today),
+        )
+    )
+    if unit is not None:
+        query = query.where(Unit.id == unit.id)
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def report_ticket(caller: Caller, **fields) -> Ticket:
+    """Open a ticket. Tenants and contractors report untriaged problems; staff may set
+    type, priority, billing and department, report for a tenant (`reporter_id`) or
+    address a tenant (`addressed_to_id`)."""
+    role = caller.role
+    block = db.session.get(Block, fields["block_id"])
+    if block is None:
+        raise Invalid("Unknown block.", errors={"block_id": ["unknown block"]})
+    unit = None
+    if fields.get("unit_id") is not None:
+        unit = db.session.get(Unit, fields["unit_id"])
+        if unit is None or unit.block_id != block.id:
+            raise Invalid("Unknown unit.", errors={"unit_id": ["not a unit of this block"]})
+    staff_only = {"type", "priority", "billing", "department_id", "reporter_id", "addressed_to_id"}
+    given_staff_fields = sorted(k for k in staff_only if fields.get(k) is not None)
+    if role not in STAFF and given_staff_fields:
+        raise Forbidden(f"Only staff may set {', '.join(given_staff_fields)}.")
+    if role == "tenant" and not _tenant_lives_in(caller.user.id, block, unit):
+        raise Invalid(
+            "You can report problems only for the home you live in.",
+            errors={"block_id": ["no current tenancy here"]},
+        )
+    reporter_id = caller.user.id
+    if fields.get("reporter_id") is not None:
+        reporter_id = _user_with_role(fields["reporter_id"], "tenant", "reporter_id").id
+    addressed_to_id = None
+    if fields.get("addressed_to_id") is not None:
+        addressed_to_id = _user_with_role(fields["addressed_to_id"], "tenant", "addressed_to_id").id
+    department_id = fields.get("department_id") or block.department_id
+    if fields.get("department_id") is not None and not db.session.get(
+        Department, fields["department_id"]
+    ):
+        raise Invalid("Unknown department.", errors={"department_id": ["unknown department"]})
+    ticket_type = fields.get("type") or ("new_enquiry" if role not in STAFF else "general")
+    _check_type(ticket_type)
+    priority = fields.get("priority") or ("unassigned" if role not in STAFF else "normal")
+    now = utcnow()
+    ticket = Ticket(
+        ref=f"T-{next_value('ticket_ref'):06d}",
+        summary=fields["summary"],
+        description=fields["description"],
+        type=ticket_type,
+        priority=priority,
+        status="new",
+        visibility=fields.get("visibility") or "management",
+        billing=fields.get("billing") or "included",
+        bill_to=fields.get("bill_to"),
+        block_id=block.id,
+        unit_id=unit.id if unit else None,
+        department_id=department_id,
+        manager_id=block.manager_id,
+        reporter_id=reporter_id,
+        addressed_to_id=addressed_to_id,
+        deadline_at=fields.get("deadline_at"),
+        created_at=now,
+        updated_at=now,
+        triaged_at=now if role in STAFF else None,
+        last_customer_activity_at=None if role in STAFF else now,
+    )
+    db.session.add(ticket)
+    db.session.flush()
+    event = append_event(
+        ticket,
+        "reported",
+        caller,
+        {
+            "summary": ticket.summary,
+            "description": ticket.description,
+            "type": ticket.type,
+            "priority": ticket.priority,
+            "billing": ticket.billing,
+            "visibility": ticket.visibility,
+            "block_id": ticket.block_id,
+            "unit_id": ticket.unit_id,
+            "reporter_id": ticket.reporter_id,
+            "addressed_to_id": ticket.addressed_to_id,
+        },
+        at=now,
+    )
+    if role == "contractor":
+        start_assignment(ticket, caller.user, caller, check_triage=False)
+    sla.refresh(ticket)
+    notify(ticket, event, caller, f"New ticket: {ticket.summary}", ticket.description)
+    return ticket
+
+
+def triage(caller: Caller, ticket_id: int, **fields) -> Ticket:
+    ticket = get_visible_ticket(caller, ticket_id, for_update=True)
+    _check_type(fields["type"])
+    if fields["priority"] == "unassigned" or fields["type"] == "new_enquiry":
+        raise Invalid(
+            "Triage sets a real type and priority.",
+            errors={"priority": ["choose a priority"], "type": ["choose a type"]},
+        )
+    changes = {"type": fields["type"], "priority": fields["priority"]}
+    if fields.get("billing"):
+        changes["billing"] = fields["billing"]
+    if fields.get("department_id") is not None:
+        if db.session.get(Department, fields["department_id"]) is None:
+            raise Invalid("Unknown department.", errors={"department_id": ["unknown department"]})
+        changes["department_id"] = fields["department_id"]
+    if fields.get("deadline_at") is not None:
+        changes["deadline_at"] = fields["deadline_at"].isoformat()
+        ticket.deadline_at = fields["deadline_at"]
+    previous = {k: getattr(ticket, k) for k in changes if k != "deadline_at"}
+    for key, value in changes.items():
+        if key != "deadline_at":
+            setattr(ticket, key, value)
+    ticket.triaged_at = ticket.triaged_at or utcnow()
+    append_event(ticket, "triaged", caller, {"from": previous, "to": changes}, visibility="team")
+    sla.refresh(ticket)
+    return ticket
+
+
+def change_status(
+    caller: Caller,
+    ticket_id: int,
+    status: str,
+    reason: str | None = None,
+    *,
+    device_time: datetime | None = None,
+    ticket: Ticket | None = None,
+) -> Ticket:
+    """Resolve, close, reopen or hold a ticket, as the workflow allows the caller's role."""
+    ticket = ticket or get_visible_ticket(caller, ticket_id, for_update=True)
+    if caller.role not in STAFF and not is_participant(caller, ticket):
+        raise Forbidden("Only people on this ticket may change its status.")
+    try:
+        workflow.check_status_change(state_of(ticket), caller.role, status)
+    except workflow.Refused as refusal:
+        raise refuse(refusal) from None
+    apply_status(ticket, status, caller, reason, device_time=device_time)
+    return ticket
+
+
+def apply_status(
+    ticket: Ticket,
+    status: str,
+    actor: Caller | None,
+    reason: str | None = None,
+    *,
+    device_time: datetime | None = None,
+) -> None:
+    """Record a status move already checked against the rules (also used by billing)."""
+    now = utcnow()
+    previous = ticket.status
+    ticket.status = status
+    if status == "resolved":
+        ticket.resolved_at = now
+    elif status == "closed":
+        ticket.closed_at = now
+    elif status == "open" and previous in workflow.FINISHED:
+        ticket.resolved_at = ticket.closed_at = None
+    if actor is not None and actor.role in workflow.CUSTOMER_ROLES:
+        ticket.last_customer_activity_at = now
+    data = {"from": previous, "to": status}
+    if reason:
+        data["reason"] = reason
+    event = append_event(ticket, "status_changed", actor, data, device_time=device_time, at=now)
+    title = f"Ticket {status.replace('_', ' ')}: {ticket.summary}"
+    notify(ticket, event, actor, title, reason or title)
+    grace = current_app.config.get("INCLUDED_CLOSE_GRACE_SECONDS", 0)
+    if status == "resolved" and workflow.closes_on_resolve(state_of(ticket), grace):
+        apply_status(ticket, "closed", None, "Included work closes when resolved.")
+        return
+    sla.refresh(ticket)

@@ -1,0 +1,103 @@
+"""Appending to a ticket's hash-chained timeline, reading it back, verifying it."""
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from server.auth import Caller
+from server.db import utcnow
+from server.domain.chain import EventContent, StoredEvent, canonical_json, event_hash, first_broken
+from server.extensions import db
+from server.models import Device, Ticket, TicketEvent
+
+
+def append_event(
+    ticket: Ticket,
+    kind: str,
+    actor: Caller | None,
+    data: dict,
+    *,
+    visibility: str = "public",
+    device_time: datetime | None = None,
+    device: Device | None = None,
+    at: datetime | None = None,
+) -> TicketEvent:
+    """Add one event at the head of the ticket's chain. `actor` None means the system.
+
+    The caller holds the ticket row (locked on PostgreSQL by get_visible_ticket
+    with for_update), so positions and links are assigned one writer at a time;
+    the unique (ticket_id, position) constraint is the backstop.
+    """
+    now = at or utcnow()
+    content = EventContent(
+        ticket_id=ticket.id,
+        position=ticket.event_count + 1,
+        kind=kind,
+        author_id=actor.user.id if actor else None,
+        author_role=actor.role if actor else "system",
+        visibility=visibility,
+        data=canonical_json(data),
+        created_at=now,
+        device_time=device_time,
+    )
+    digest = event_hash(content, ticket.last_event_hash)
+    event = TicketEvent(
+        ticket_id=content.ticket_id,
+        position=content.position,
+        kind=content.kind,
+        author_id=content.author_id,
+        author_role=content.author_role,
+        visibility=content.visibility,
+        data=content.data,
+        created_at=content.created_at,
+        device_time=content.device_time,
+        device_id=device.id if device else (actor.device.id if actor and actor.device else None),
+        prev_hash=ticket.last_event_hash,
+        hash=digest,
+    )
+    db.session.add(event)
+    ticket.event_count = content.position
+    ticket.last_event_hash = digest
+    ticket.updated_at = now
+    db.session.flush()
+    return event
+
+
+def visible_events(ticket: Ticket, visibilities: tuple[str, ...]) -> list[TicketEvent]:
+    return db.session.scalars(
+        select(TicketEvent)
+        .where(TicketEvent.ticket_id == ticket.id, TicketEvent.visibility.in_(visibilities))
+        .order_by(TicketEvent.position)
+    ).all()
+
+
+def verify_chain(ticket: Ticket) -> dict:
+    """Recompute every hash from the stored rows; report the first that does not match."""
+    rows = db.session.scalars(
+        select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
+    ).all()
+    stored = (
+        StoredEvent(
+            id=row.id,
+            content=EventContent(
+                ticket_id=row.ticket_id,
+                position=row.position,
+                kind=row.kind,
+                author_id=row.author_id,
+                author_role=row.author_role,
+                visibility=row.visibility,
+                data=row.data,
+                created_at=row.created_at,
+                device_time=row.device_time,
+            ),
+            prev_hash=row.prev_hash,
+            hash=row.hash,
+        )
+        for row in rows
+    )
+    broken = first_broken(stored)
+    if broken is None and rows and rows[-1].hash != ticket.last_event_hash:
+        broken = rows[-1].id  # events were removed from the head
+    if broken is None:
+        return {"intact": True, "events": len(rows)}
+    return {"intact": False, "first_broken_event": broken}
