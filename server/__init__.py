@@ -13,6 +13,7 @@ from server import changes
 from server.config import Config
 from server.errors import TooLarge, UnsupportedMedia, register_error_handlers
 from server.extensions import FieldlineApi, db, migrate
+from server.schemas.ids import IdConverter
 
 FEATURE_PACKAGES = ("sync", "delivery_notes", "billing")
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
@@ -32,6 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
         with app.app_context():
             configure_sqlite(db.engine)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, compare_type=True)
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     changes.install(db.session)
 
     api = FieldlineApi(app, spec_kwargs={"info": _api_info()})

@@ -1,4 +1,6 @@
-"""The `fieldline` console script: demo, serve, create-user (plus Flask-Migrate's `db`)."""
+"""The `fieldline` console script: demo, serve, worker, create-user (plus Flask-Migrate's `db`)."""
+
+import logging
 
 import click
 from flask import Flask, current_app
@@ -92,8 +94,52 @@ def create_user_command(role, email, name, password):
     click.echo(f"created {user.role} {user.email} (id {user.id})")
 
 
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Deliver what is due, print a summary and exit.")
+@click.option(
+    "--poll",
+    type=click.FloatRange(min=0.1),
+    default=None,
+    help="Seconds between passes (default: WORKER_POLL_SECONDS).",
+)
+@with_appcontext
+def worker_command(once, poll):
+    """Deliver the outbox (mail, webhooks) and run the SLA timers."""
+    from server import worker
+
+    app = current_app._get_current_object()
+    if app.config["AUTO_MIGRATE"]:
+        upgrade_database()
+    if once:
+        stats = worker.run_once(app)
+        click.echo(f"worker: {stats.summary()}")
+        if stats.failed_jobs:
+            raise click.exceptions.Exit(1)
+        return
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+    worker.run_forever(app, poll or app.config["WORKER_POLL_SECONDS"])
+
+
+@click.command("seed")
+@click.option("--tickets", default=1000, show_default=True, type=click.IntRange(min=1))
+@click.option("--contractors", default=20, show_default=True, type=click.IntRange(min=1))
+@with_appcontext
+def seed_command(tickets, contractors):
+    """Fill the database with a realistic agency at scale (bulk inserts), for benchmarks."""
+    from server.seed import SEED_PASSWORD, seed
+
+    if current_app.config["AUTO_MIGRATE"]:
+        upgrade_database()
+    with click.progressbar(length=tickets, label="seeding tickets") as bar:
+        result = seed(tickets, contractors, progress=bar.update)
+    click.echo(f"seeded {result} (every seeded user's password: {SEED_PASSWORD})")
+
+
 def register(app: Flask) -> None:
-    for command in (serve_command, demo_command, create_user_command):
+    for command in (serve_command, demo_command, create_user_command, worker_command, seed_command):
         app.cli.add_command(command)
 
 
@@ -101,3 +147,7 @@ def main() -> None:
     from server import create_app
 
     FlaskGroup(create_app=create_app, add_default_commands=False)(prog_name="fieldline")
+
+
+if __name__ == "__main__":
+    main()

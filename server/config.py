@@ -44,6 +44,18 @@ class Config:
         self.SMTP_URL = os.environ.get("SMTP_URL", "")
         self.MAIL_FROM = os.environ.get("MAIL_FROM", "Fieldline <fieldline@localhost>")
         self.MAIL_DIR = os.environ.get("MAIL_DIR", os.path.join(instance_path, "outbox-mail"))
+        self.SMTP_TIMEOUT_SECONDS = _int("SMTP_TIMEOUT_SECONDS", 30)
+        # The worker (server/worker.py): batch, lease of claimed rows, retry schedule.
+        self.WORKER_POLL_SECONDS = _int("WORKER_POLL_SECONDS", 5)
+        self.OUTBOX_BATCH_SIZE = _int("OUTBOX_BATCH_SIZE", 50)
+        self.OUTBOX_LEASE_SECONDS = _int("OUTBOX_LEASE_SECONDS", 300)
+        self.OUTBOX_RETRY_SECONDS = tuple(
+            int(s)
+            for s in os.environ.get("OUTBOX_RETRY_SECONDS", "60,300,1800,7200,21600").split(",")
+        )
+        self.OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", len(self.OUTBOX_RETRY_SECONDS) + 1)
+        # An included ticket closes this long after it is resolved (0: at once).
+        self.INCLUDED_CLOSE_GRACE_SECONDS = _int("INCLUDED_CLOSE_GRACE_SECONDS", 0)
         self.ERP_INBOUND_SECRET = os.environ.get("ERP_INBOUND_SECRET", "")
         self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
         self.AGENCY_NAME = os.environ.get("AGENCY_NAME", "Fieldline Property Services")

@@ -109,7 +109,8 @@ def _http_error(error: HTTPException):
     errors = data.get("errors") or data.get("messages")
     if errors and set(errors) <= {"json", "query", "form", "headers", "files", "view_args"}:
         # webargs nests messages per location; flatten the common single-location case.
-        errors = errors["json"] if list(errors) == ["json"] else errors
+        # A bad query string then reads like a bad body: {"limit": [...]}.
+        errors = next(iter(errors.values())) if len(errors) == 1 else errors
     detail = data.get("message") or error.description or error.name
     if status == 422:
         detail = "The request did not pass validation; see errors."

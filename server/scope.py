@@ -13,7 +13,9 @@ from server.auth import Caller
 from server.errors import NotFound
 from server.extensions import db
 from server.models import (
+    Attachment,
     Block,
+    Message,
     Tenancy,
     Ticket,
     TicketContractor,
@@ -94,6 +96,21 @@ def get_visible_ticket(caller: Caller, ticket_id: int, *, for_update: bool = Fal
 
 def readable_visibilities(caller: Caller) -> tuple[str, ...]:
     return READABLE[caller.role]
+
+
+def attachment_scope(caller: Caller):
+    """A WHERE clause over `Attachment`: on a visible ticket, and either on no message
+    or on a message of that ticket the caller may read (a file is as private as its
+    message; one whose message has not arrived yet stays hidden)."""
+    readable_message = exists().where(
+        Message.id == Attachment.message_id,
+        Message.ticket_id == Attachment.ticket_id,
+        Message.visibility.in_(READABLE[caller.role]),
+    )
+    return and_(
+        Attachment.ticket_id.in_(select(Ticket.id).where(ticket_scope(caller))),
+        or_(Attachment.message_id.is_(None), readable_message),
+    )
 
 
 def is_participant(caller: Caller, ticket: Ticket) -> bool:

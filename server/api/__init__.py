@@ -1,8 +1,18 @@
 """Thin REST blueprints: parse with a schema, call one service, dump the result."""
 
-from server.api import auth, devices, notifications, properties, settings, tickets, users
+from server.api import (
+    attachments,
+    auth,
+    devices,
+    notifications,
+    properties,
+    settings,
+    tickets,
+    users,
+)
 
 
 def register_blueprints(api) -> None:
-    for module in (auth, devices, users, properties, tickets, settings, notifications):
+    modules = (auth, devices, users, properties, tickets, attachments, settings, notifications)
+    for module in modules:
         api.register_blueprint(module.blp)

@@ -22,11 +22,13 @@ from server.scope import get_visible_ticket, readable_visibilities
 from server.services import assignments, messages, ticket_queries, tickets, timeline
 
 blp = Blueprint("tickets", __name__, url_prefix="/api/tickets", description="Tickets")
-STAFF = ("staff", "admin")
+# Actions check scope first (404), then the role (403) and the ticket's state (409).
+ACTION_ERRORS = {"403": "FORBIDDEN", "409": "CONFLICT"}
 
 
 @blp.post("")
 @requires()
+@blp.doc(responses=ACTION_ERRORS)
 @blp.arguments(TicketCreateSchema)
 @blp.response(201, TicketSchema)
 def report(data):
@@ -57,6 +59,7 @@ def detail(ticket_id):
 
 @blp.post("/<int:ticket_id>/messages")
 @requires()
+@blp.doc(responses=ACTION_ERRORS)
 @blp.arguments(MessageCreateSchema)
 @blp.response(201, MessageSchema)
 def post_message(data, ticket_id):
@@ -65,33 +68,37 @@ def post_message(data, ticket_id):
 
 
 @blp.post("/<int:ticket_id>/triage")
-@requires(*STAFF)
+@requires()
+@blp.doc(responses=ACTION_ERRORS)
 @blp.arguments(TriageSchema)
 @blp.response(200, TicketSchema)
 def triage(data, ticket_id):
-    """Set type and priority (and billing, department, deadline)."""
+    """Staff: set type and priority (and billing, department, deadline)."""
     return tickets.triage(current_caller(), ticket_id, **data)
 
 
 @blp.post("/<int:ticket_id>/assignments")
-@requires(*STAFF)
+@requires()
+@blp.doc(responses=ACTION_ERRORS)
 @blp.arguments(AssignmentCreateSchema)
 @blp.response(201, AssignmentSchema)
 def assign(data, ticket_id):
-    """Assign a contractor."""
+    """Staff: assign a contractor."""
     return assignments.assign(current_caller(), ticket_id, data["contractor_id"])
 
 
 @blp.post("/<int:ticket_id>/assignments/<int:contractor_id>/end")
-@requires(*STAFF)
+@requires()
+@blp.doc(responses=ACTION_ERRORS)
 @blp.response(200, AssignmentSchema)
 def end_assignment(ticket_id, contractor_id):
-    """End a contractor's assignment (the ticket leaves their device)."""
+    """Staff: end a contractor's assignment (the ticket leaves their device)."""
     return assignments.end_assignment(current_caller(), ticket_id, contractor_id)
 
 
 @blp.post("/<int:ticket_id>/status")
 @requires()
+@blp.doc(responses=ACTION_ERRORS)
 @blp.arguments(StatusChangeSchema)
 @blp.response(200, TicketSchema)
 def change_status(data, ticket_id):

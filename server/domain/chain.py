@@ -4,7 +4,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,11 @@ def canonical_json(value) -> str:
 
 
 def _instant(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat(timespec="microseconds")
+    """UTC text of an aware instant: the database hands times back in UTC, so a device
+    time given with another offset must hash the same after the round trip."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def event_hash(content: EventContent, prev_hash: str | None) -> str:

@@ -141,6 +141,8 @@ class Message(Base):
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
     sync_seq: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
+    # The sync sequence of the commit that created the row: new to a device, or not.
+    created_seq: Mapped[int] = mapped_column(BigInteger, default=0)
 
     author: Mapped[User] = relationship()
 
@@ -193,6 +195,8 @@ class Attachment(Base):
     created_at: Mapped[datetime] = mapped_column()
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     sync_seq: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
+    # The sync sequence of the commit that created the row: new to a device, or not.
+    created_seq: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class CannedResponse(Base):

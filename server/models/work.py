@@ -28,6 +28,8 @@ class TimeEntry(Base):
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
     sync_seq: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
+    # The sync sequence of the commit that created the row: new to a device, or not.
+    created_seq: Mapped[int] = mapped_column(BigInteger, default=0)
 
     contractor: Mapped[User] = relationship()
 
@@ -47,3 +49,5 @@ class Material(Base):
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
     sync_seq: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
+    # The sync sequence of the commit that created the row: new to a device, or not.
+    created_seq: Mapped[int] = mapped_column(BigInteger, default=0)

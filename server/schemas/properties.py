@@ -3,13 +3,14 @@
 from marshmallow import Schema, fields, validate
 
 from server.models import CERTIFICATE_KINDS
+from server.schemas.ids import id_field
 
 
 class BlockCreateSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     address = fields.String(required=True, validate=validate.Length(min=1, max=500))
-    manager_id = fields.Integer(strict=True, allow_none=True)
-    department_id = fields.Integer(strict=True, allow_none=True)
+    manager_id = id_field(allow_none=True)
+    department_id = id_field(allow_none=True)
     access_notes = fields.String(validate=validate.Length(max=2000))
 
 
@@ -36,7 +37,7 @@ class UnitSchema(Schema):
 
 
 class TenancyCreateSchema(Schema):
-    tenant_id = fields.Integer(required=True, strict=True)
+    tenant_id = id_field(required=True)
     starts_on = fields.Date(required=True)
     ends_on = fields.Date(allow_none=True)
 
@@ -54,7 +55,7 @@ class CertificateCreateSchema(Schema):
     number = fields.String(required=True, validate=validate.Length(min=1, max=100))
     issued_on = fields.Date(required=True)
     expires_on = fields.Date(required=True)
-    unit_id = fields.Integer(strict=True, allow_none=True)
+    unit_id = id_field(allow_none=True)
 
 
 class CertificateSchema(Schema):

@@ -3,6 +3,8 @@ notifications and preferences."""
 
 from marshmallow import Schema, fields, validate
 
+from server.schemas.ids import id_field
+
 
 class TicketTypeSchema(Schema):
     name = fields.String(
@@ -32,7 +34,7 @@ class HolidaySchema(Schema):
 class CannedResponseCreateSchema(Schema):
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
     body = fields.String(required=True, validate=validate.Length(min=1, max=20000))
-    department_id = fields.Integer(strict=True, allow_none=True)
+    department_id = id_field(allow_none=True)
 
 
 class CannedResponseSchema(CannedResponseCreateSchema):
@@ -54,7 +56,7 @@ class NotificationSchema(Schema):
 
 class NotificationQuerySchema(Schema):
     unread = fields.Boolean(load_default=False)
-    before = fields.Integer(metadata={"description": "cursor: id of the last item seen"})
+    before = id_field(strict=False, metadata={"description": "cursor: id of the last item seen"})
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 

@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from server.domain.workflow import BILLING, PRIORITIES, STATUSES, TICKET_VISIBILITIES
 from server.models import MESSAGE_VISIBILITIES
+from server.schemas.ids import id_field
 
 TEXT = validate.Length(min=1, max=20000)
 
@@ -13,28 +14,26 @@ TEXT = validate.Length(min=1, max=20000)
 class TicketCreateSchema(Schema):
     summary = fields.String(required=True, validate=validate.Length(min=1, max=200))
     description = fields.String(required=True, validate=TEXT)
-    block_id = fields.Integer(required=True, strict=True)
-    unit_id = fields.Integer(strict=True, allow_none=True)
+    block_id = id_field(required=True)
+    unit_id = id_field(allow_none=True)
     visibility = fields.String(validate=validate.OneOf(TICKET_VISIBILITIES))
     type = fields.String(validate=validate.Length(max=40), metadata={"description": "staff only"})
     priority = fields.String(validate=validate.OneOf(PRIORITIES), metadata={"description": "staff"})
     billing = fields.String(validate=validate.OneOf(BILLING), metadata={"description": "staff"})
-    bill_to = fields.String(validate=validate.Length(max=200))
-    department_id = fields.Integer(strict=True, metadata={"description": "staff only"})
-    reporter_id = fields.Integer(
-        strict=True, metadata={"description": "staff: report on behalf of this tenant"}
+    bill_to = fields.String(validate=validate.Length(max=200), metadata={"description": "staff"})
+    department_id = id_field(metadata={"description": "staff only"})
+    reporter_id = id_field(metadata={"description": "staff: report on behalf of this tenant"})
+    addressed_to_id = id_field(
+        metadata={"description": "staff: open a discussion with this tenant"}
     )
-    addressed_to_id = fields.Integer(
-        strict=True, metadata={"description": "staff: open a discussion with this tenant"}
-    )
-    deadline_at = fields.AwareDateTime()
+    deadline_at = fields.AwareDateTime(metadata={"description": "staff"})
 
 
 class TriageSchema(Schema):
     type = fields.String(required=True, validate=validate.Length(min=1, max=40))
     priority = fields.String(required=True, validate=validate.OneOf(PRIORITIES))
     billing = fields.String(validate=validate.OneOf(BILLING))
-    department_id = fields.Integer(strict=True)
+    department_id = id_field()
     deadline_at = fields.AwareDateTime()
 
 
@@ -49,7 +48,7 @@ class MessageCreateSchema(Schema):
 
 
 class AssignmentCreateSchema(Schema):
-    contractor_id = fields.Integer(required=True, strict=True)
+    contractor_id = id_field(required=True)
 
 
 class AssignmentSchema(Schema):
@@ -126,8 +125,8 @@ class TicketListQuerySchema(Schema):
     status = fields.String(validate=validate.OneOf(STATUSES))
     priority = fields.String(validate=validate.OneOf(PRIORITIES))
     type = fields.String(validate=validate.Length(max=40))
-    department = fields.Integer()
-    assignee = fields.Integer()
+    department = id_field(strict=False)
+    assignee = id_field(strict=False)
     q = fields.String(validate=validate.Length(min=1, max=200))
     updated_since = fields.AwareDateTime()
     sla = fields.String(validate=validate.OneOf(["breached"]))
@@ -145,4 +144,6 @@ class TicketPageSchema(Schema):
 class VerifySchema(Schema):
     intact = fields.Boolean(required=True)
     events = fields.Integer()
-    first_broken_event = fields.Integer()
+    first_broken_event = fields.Integer(
+        allow_none=True, metadata={"description": "id of the first event that fails the check"}
+    )

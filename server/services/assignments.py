@@ -9,7 +9,7 @@ from server.extensions import db
 from server.models import Assignment, Ticket, TicketContractor, User
 from server.scope import get_visible_ticket
 from server.services.notify import notify
-from server.services.rules import check_staff_update
+from server.services.rules import check_staff, check_staff_update
 from server.services.timeline import append_event
 
 
@@ -65,11 +65,13 @@ def start_assignment(
 
 def assign(caller: Caller, ticket_id: int, contractor_id: int) -> TicketContractor:
     ticket = get_visible_ticket(caller, ticket_id, for_update=True)
+    check_staff(caller)
     return start_assignment(ticket, _contractor(contractor_id), caller)
 
 
 def end_assignment(caller: Caller, ticket_id: int, contractor_id: int) -> TicketContractor:
     ticket = get_visible_ticket(caller, ticket_id, for_update=True)
+    check_staff(caller)
     check_staff_update(ticket)
     link = db.session.get(TicketContractor, (ticket.id, contractor_id))
     if link is None or not link.active:

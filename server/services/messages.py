@@ -9,7 +9,7 @@ from server.domain import workflow
 from server.errors import Forbidden
 from server.extensions import db
 from server.models import Device, Message, Ticket
-from server.scope import WRITABLE, get_visible_ticket
+from server.scope import WRITABLE, get_visible_ticket, is_participant
 from server.services import sla
 from server.services.notify import notify
 from server.services.rules import check_staff_update
@@ -27,8 +27,16 @@ def post_message(
     device: Device | None = None,
     ticket: Ticket | None = None,
 ) -> Message:
-    """Reply on a ticket. Devices pass their own id and time; the server adds its time."""
-    ticket = ticket or get_visible_ticket(caller, ticket_id, for_update=True)
+    """Reply on a ticket. Devices pass their own id and time; the server adds its time.
+
+    Only people on the ticket reply: a neighbour who reads a block-published ticket, or a
+    contractor whose assignment ended, may not (403). A caller passing `ticket` (sync)
+    has scoped it itself, so a device's work from before its contractor was unassigned
+    is still kept."""
+    if ticket is None:
+        ticket = get_visible_ticket(caller, ticket_id, for_update=True)
+        if not is_participant(caller, ticket):
+            raise Forbidden("Only people on this ticket may reply to it.")
     if visibility not in WRITABLE[caller.role]:
         raise Forbidden(f"A {caller.role} cannot write {visibility} messages.")
     if caller.role in workflow.STAFF_ROLES:

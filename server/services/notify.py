@@ -60,6 +60,8 @@ def notify(
     extra_recipients: tuple[User, ...] = (),
 ) -> list[User]:
     """Fan an event out to everyone on the ticket who may read it, except its author."""
+    if event.id is None:
+        db.session.flush()
     recipients = {u.id: u for u in (*participants(ticket), *extra_recipients)}
     notified = []
     for user in recipients.values():

@@ -1,5 +1,6 @@
 """Bridge from the pure workflow rules to ticket rows and HTTP-facing errors."""
 
+from server.auth import Caller
 from server.domain import workflow
 from server.errors import Conflict, Forbidden
 from server.models import Ticket
@@ -28,3 +29,10 @@ def check_staff_update(ticket: Ticket) -> None:
         workflow.check_staff_update(state_of(ticket))
     except workflow.Refused as refusal:
         raise refuse(refusal) from None
+
+
+def check_staff(caller: Caller) -> None:
+    """Staff-only actions on a ticket the caller can see answer 403 to everyone else;
+    callers check scope first, so a ticket outside it stays a 404."""
+    if caller.role not in workflow.STAFF_ROLES:
+        raise Forbidden("Only staff may do this.")

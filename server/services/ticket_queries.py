@@ -10,6 +10,7 @@ from server.db import utcnow
 from server.errors import Invalid
 from server.extensions import db
 from server.models import Ticket, TicketContractor
+from server.schemas.ids import MAX_ID
 from server.scope import visible_tickets
 
 
@@ -21,9 +22,10 @@ def decode_cursor(cursor: str) -> int:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         kind, _, value = text.partition(":")
-        if kind != "t":
+        ticket_id = int(value)
+        if kind != "t" or not 0 < ticket_id <= MAX_ID:
             raise ValueError
-        return int(value)
+        return ticket_id
     except (ValueError, UnicodeDecodeError, binascii.Error):
         raise Invalid("The cursor is not valid.", errors={"cursor": ["invalid cursor"]}) from None
 

@@ -16,7 +16,7 @@ from server.services import sla
 from server.services.assignments import start_assignment
 from server.services.counters import next_value
 from server.services.notify import notify
-from server.services.rules import refuse, state_of
+from server.services.rules import check_staff, refuse, state_of
 from server.services.timeline import append_event
 
 STAFF = workflow.STAFF_ROLES
@@ -67,7 +67,16 @@ def report_ticket(caller: Caller, **fields) -> Ticket:
         unit = db.session.get(Unit, fields["unit_id"])
         if unit is None or unit.block_id != block.id:
             raise Invalid("Unknown unit.", errors={"unit_id": ["not a unit of this block"]})
-    staff_only = {"type", "priority", "billing", "department_id", "reporter_id", "addressed_to_id"}
+    staff_only = {
+        "type",
+        "priority",
+        "billing",
+        "bill_to",
+        "department_id",
+        "reporter_id",
+        "addressed_to_id",
+        "deadline_at",
+    }
     given_staff_fields = sorted(k for k in staff_only if fields.get(k) is not None)
     if role not in STAFF and given_staff_fields:
         raise Forbidden(f"Only staff may set {', '.join(given_staff_fields)}.")
@@ -142,6 +151,7 @@ def report_ticket(caller: Caller, **fields) -> Ticket:
 
 def triage(caller: Caller, ticket_id: int, **fields) -> Ticket:
     ticket = get_visible_ticket(caller, ticket_id, for_update=True)
+    check_staff(caller)
     _check_type(fields["type"])
     if fields["priority"] == "unassigned" or fields["type"] == "new_enquiry":
         raise Invalid(

@@ -2,13 +2,14 @@
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from server.auth import Caller
+from server.changes import stamp
 from server.db import utcnow
 from server.domain.chain import EventContent, StoredEvent, canonical_json, event_hash, first_broken
 from server.extensions import db
-from server.models import Device, Ticket, TicketEvent
+from server.models import Device, Ticket, TicketContractor, TicketEvent
 
 
 def append_event(
@@ -24,7 +25,8 @@ def append_event(
 ) -> TicketEvent:
     """Add one event at the head of the ticket's chain. `actor` None means the system.
 
-    The caller holds the ticket row (locked on PostgreSQL by get_visible_ticket
+    Nothing is flushed here (a bulk push appends hundreds of events); flush before
+    reading `event.id`. The caller holds the ticket row (locked on PostgreSQL by get_visible_ticket
     with for_update), so positions and links are assigned one writer at a time;
     the unique (ticket_id, position) constraint is the backstop.
     """
@@ -59,8 +61,21 @@ def append_event(
     ticket.event_count = content.position
     ticket.last_event_hash = digest
     ticket.updated_at = now
-    db.session.flush()
+    if kind == "status_changed" and ticket.unit_id is not None:
+        _unit_history_changed(ticket)
     return event
+
+
+def _unit_history_changed(ticket: Ticket) -> None:
+    """Devices show each ticket with its unit's recent history (refs and outcomes), so
+    a status change re-sends the unit's other tickets that are on someone's device."""
+    neighbours = select(Ticket).where(
+        Ticket.unit_id == ticket.unit_id,
+        Ticket.id != ticket.id,
+        exists().where(TicketContractor.ticket_id == Ticket.id, TicketContractor.active),
+    )
+    for neighbour in db.session.scalars(neighbours):
+        stamp(neighbour)
 
 
 def visible_events(ticket: Ticket, visibilities: tuple[str, ...]) -> list[TicketEvent]:
@@ -96,8 +111,11 @@ def verify_chain(ticket: Ticket) -> dict:
         for row in rows
     )
     broken = first_broken(stored)
-    if broken is None and rows and rows[-1].hash != ticket.last_event_hash:
-        broken = rows[-1].id  # events were removed from the head
+    head = rows[-1].hash if rows else None
+    if broken is None and (len(rows) != ticket.event_count or head != ticket.last_event_hash):
+        # Events were removed from the head: the chain breaks after the last survivor
+        # (null when no event is left at all).
+        return {"intact": False, "first_broken_event": rows[-1].id if rows else None}
     if broken is None:
         return {"intact": True, "events": len(rows)}
     return {"intact": False, "first_broken_event": broken}

@@ -1,0 +1,384 @@
+"""Sync performance on a realistic agency, against floors measured in the same run.
+
+Seeds (once per database) 100,000 tickets and 2,000 contractors with ~10 messages,
+3 time entries and 1 material per ticket, then measures for one contractor holding
+300 tickets: first pull, empty incremental pull, pull after 50 changes, and a push
+of 1,000 records — in process, through the Flask app. Floors: the same rows fetched
+with one raw SQL query per table and serialised with the json module; the same
+1,000 rows inserted with one executemany. Then over real HTTP through gunicorn, for a
+contractor holding 50 tickets: first pull, empty pull, pull after 50 new messages.
+
+    python bench/sync_bench.py [--database-url URL] [--tickets N] [--contractors M]
+
+Targets: first pull <= 2x floor, empty pull <= 5 ms, push <= 3x floor;
+HTTP: first pull <= 300 ms, empty pull <= 5 ms, after 50 messages <= 10 ms (medians).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import requests  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
+
+from server import create_app  # noqa: E402
+from server.auth import Caller  # noqa: E402
+from server.extensions import db  # noqa: E402
+from server.models import Ticket, TicketContractor, User  # noqa: E402
+from server.seed import SEED_PASSWORD, seed  # noqa: E402
+from server.services import assignments, messages  # noqa: E402
+
+SECRET = "bench-secret-key-0123456789abcdef0123456789abcdef0123456789abcdef"
+
+
+def median_ms(fn, repeat: int) -> float:
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
+def make_app(url: str, instance: str):
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "INSTANCE_PATH": instance,
+            "SECRET_KEY": SECRET,
+            "AUTO_MIGRATE": False,
+        }
+    )
+
+
+def prepare(app, tickets: int, contractors: int) -> None:
+    from server.cli import upgrade_database
+
+    with app.app_context():
+        upgrade_database()
+        have = db.session.scalar(select(func.count()).select_from(Ticket))
+        if have < tickets:
+            print(f"seeding {tickets - have} tickets ...", flush=True)
+            done = [0]
+
+            def progress(n):
+                done[0] += n
+                if done[0] % 10000 == 0:
+                    print(f"  {done[0]}", flush=True)
+
+            seed(tickets - have, contractors, progress=progress)
+
+
+def pick_contractors(app) -> tuple[str, str]:
+    """The first contractor gets 300 tickets; the second keeps its ~50."""
+    with app.app_context():
+        busy, normal = db.session.scalars(
+            select(User).where(User.role == "contractor").order_by(User.id).limit(2)
+        ).all()
+        held = db.session.scalar(
+            select(func.count()).where(
+                TicketContractor.contractor_id == busy.id, TicketContractor.active.is_(True)
+            )
+        )
+        if held < 300:
+            staff = Caller(admin_user(), None)
+            extra = db.session.scalars(
+                select(Ticket.id)
+                .where(
+                    ~Ticket.id.in_(
+                        select(TicketContractor.ticket_id).where(
+                            TicketContractor.contractor_id == busy.id
+                        )
+                    )
+                )
+                .order_by(Ticket.id)
+                .limit(300 - held)
+            ).all()
+            for ticket_id in extra:
+                assignments.assign(staff, ticket_id, busy.id)
+            db.session.commit()
+        return busy.email, normal.email
+
+
+def admin_user() -> User:
+    from server.services.people import create_user
+
+    admin = db.session.scalar(select(User).where(User.email == "bench-admin@seed.fieldline"))
+    return admin or create_user(
+        None,
+        email="bench-admin@seed.fieldline",
+        name="Bench Admin",
+        role="admin",
+        password=SEED_PASSWORD,
+    )
+
+
+def token(client, email: str) -> dict:
+    pair = client.post(
+        "/api/auth/token",
+        json={
+            "email": email,
+            "password": SEED_PASSWORD,
+            "device_id": f"bench-{uuid.uuid4().hex[:6]}",
+        },
+    )
+    return {"Authorization": f"Bearer {pair.get_json()['access_token']}"}
+
+
+def raw_floor(app, email: str) -> float:
+    """The same rows with one plain query per table, serialised with json."""
+    with app.app_context():
+        user_id = db.session.scalar(select(User.id).where(User.email == email))
+        engine = db.engine
+    scope = "(SELECT ticket_id FROM ticket_contractors WHERE contractor_id = :u AND active)"
+    queries = [
+        f"SELECT t.*, b.name, b.address, u.name FROM tickets t JOIN blocks b ON b.id = t.block_id"
+        f" LEFT JOIN units u ON u.id = t.unit_id WHERE t.id IN {scope}",
+        f"SELECT * FROM messages WHERE ticket_id IN {scope} AND visibility IN ('public','team')",
+        f"SELECT * FROM time_entries WHERE ticket_id IN {scope}",
+        f"SELECT * FROM materials WHERE ticket_id IN {scope}",
+    ]
+
+    def run():
+        with engine.connect() as conn:
+            rows = []
+            for q in queries:
+                rows += [dict(r._mapping) for r in conn.execute(text(q), {"u": user_id})]
+            json.dumps(rows, default=str)
+
+    return median_ms(run, 9)
+
+
+def push_floor(app, repeat: int) -> float:
+    with app.app_context():
+        engine = db.engine
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS bench_floor"))
+        conn.execute(
+            text(
+                "CREATE TABLE bench_floor (id VARCHAR(64) PRIMARY KEY, ticket_id "
+                "INTEGER, minutes INTEGER, note TEXT, created_at VARCHAR(40))"
+            )
+        )
+
+    def run():
+        rows = [
+            {
+                "id": uuid.uuid4().hex,
+                "ticket_id": 1,
+                "minutes": 30,
+                "note": "x",
+                "created_at": "2026-11-23T10:00:00",
+            }
+            for _ in range(1000)
+        ]
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO bench_floor VALUES (:id, :ticket_id, :minutes, :note, :created_at)"
+                ),
+                rows,
+            )
+
+    result = median_ms(run, repeat)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE bench_floor"))
+    return result
+
+
+def in_process(app, email: str, repeat: int) -> dict:
+    client = app.test_client()
+    headers = token(client, email)
+    first = lambda: client.get("/api/sync/pull", headers=headers).get_json()  # noqa: E731
+    body = first()
+    tickets = [t["id"] for t in body["changes"]["tickets"]["created"]]
+    stamp = body["timestamp"]
+    out = {
+        "tickets": len(tickets),
+        "records": sum(len(s["created"]) for s in body["changes"].values()),
+    }
+    out["first_pull"] = median_ms(first, repeat)
+    out["first_pull_floor"] = raw_floor(app, email)
+    out["empty_pull"] = median_ms(
+        lambda: client.get(f"/api/sync/pull?last_pulled_at={stamp}", headers=headers), repeat * 3
+    )
+    with app.app_context():
+        staff_id = admin_user().id
+        db.session.commit()
+    samples = []
+    for _ in range(repeat):
+        last = client.get(f"/api/sync/pull?last_pulled_at={stamp}", headers=headers).get_json()[
+            "timestamp"
+        ]
+        with app.app_context():
+            caller = Caller(db.session.get(User, staff_id), None)
+            for n in range(50):
+                messages.post_message(caller, int(tickets[n % len(tickets)]), f"change {n}", "team")
+            db.session.commit()
+        started = time.perf_counter()
+        changed = client.get(f"/api/sync/pull?last_pulled_at={last}", headers=headers).get_json()
+        samples.append((time.perf_counter() - started) * 1000)
+        stamp = changed["timestamp"]
+    out["pull_after_50"] = statistics.median(samples)
+    pushes = []
+    for _ in range(repeat):
+        records = [
+            {
+                "id": uuid.uuid4().hex,
+                "ticket_id": tickets[n % len(tickets)],
+                "minutes": 30,
+                "chargeable": True,
+                "note": "bench",
+                "started_at": None,
+                "ended_at": None,
+                "created_at": 1795400000000,
+            }
+            for n in range(1000)
+        ]
+        payload = {t: {"created": [], "updated": [], "deleted": []} for t in body["changes"]}
+        payload["time_entries"]["created"] = records
+        data = json.dumps(payload)
+        started = time.perf_counter()
+        response = client.post(f"/api/sync/push?last_pulled_at={stamp}", data=data, headers=headers)
+        pushes.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, response.get_json()
+    out["push_1000"] = statistics.median(pushes)
+    out["push_floor"] = push_floor(app, repeat)
+    return out
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def over_http(app, url: str, instance: str, email: str, repeat: int) -> dict:
+    port = free_port()
+    env = dict(
+        os.environ,
+        DATABASE_URL=url,
+        INSTANCE_PATH=instance,
+        SECRET_KEY=SECRET,
+        AUTO_MIGRATE="never",
+    )
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "server.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--threads",
+            "1",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                requests.get(base + "/api/openapi.json", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        session = requests.Session()
+        pair = session.post(
+            base + "/api/auth/token",
+            json={"email": email, "password": SEED_PASSWORD, "device_id": "bench-http"},
+        ).json()
+        session.headers["Authorization"] = f"Bearer {pair['access_token']}"
+        first = session.get(base + "/api/sync/pull").json()
+        tickets = [t["id"] for t in first["changes"]["tickets"]["created"]]
+        out = {
+            "tickets": len(tickets),
+            "records": sum(len(s["created"]) for s in first["changes"].values()),
+        }
+        out["first_pull"] = median_ms(lambda: session.get(base + "/api/sync/pull"), repeat)
+        stamp = first["timestamp"]
+        out["empty_pull"] = median_ms(
+            lambda: session.get(f"{base}/api/sync/pull?last_pulled_at={stamp}"), repeat * 3
+        )
+        with app.app_context():
+            staff_id = admin_user().id
+        samples = []
+        for _ in range(repeat):
+            last = session.get(f"{base}/api/sync/pull?last_pulled_at={stamp}").json()["timestamp"]
+            with app.app_context():
+                caller = Caller(db.session.get(User, staff_id), None)
+                for n in range(50):
+                    messages.post_message(caller, int(tickets[n % len(tickets)]), f"m{n}", "team")
+                db.session.commit()
+            started = time.perf_counter()
+            stamp = session.get(f"{base}/api/sync/pull?last_pulled_at={last}").json()["timestamp"]
+            samples.append((time.perf_counter() - started) * 1000)
+        out["pull_after_50"] = statistics.median(samples)
+        return out
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--database-url", default=None, help="default: a SQLite file under the system temp folder"
+    )
+    parser.add_argument("--tickets", type=int, default=100_000)
+    parser.add_argument("--contractors", type=int, default=2_000)
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+    instance = os.path.join(tempfile.gettempdir(), "fieldline-bench")
+    os.makedirs(instance, exist_ok=True)
+    url = args.database_url or f"sqlite:///{instance}/bench-{args.tickets}.sqlite3"
+    app = make_app(url, instance)
+    prepare(app, args.tickets, args.contractors)
+    busy, normal = pick_contractors(app)
+    local = in_process(app, busy, args.repeat)
+    http = over_http(app, url, instance, normal, args.repeat)
+    kind = "PostgreSQL" if url.startswith("postgres") else "SQLite"
+    print(
+        f"\nsync benchmark on {kind}, {args.tickets} tickets, {args.contractors} contractors "
+        f"(medians of {args.repeat})"
+    )
+    print(f"in process, contractor with {local['tickets']} tickets ({local['records']} records):")
+    rows = [
+        ("first pull", local["first_pull"], local["first_pull_floor"], "<= 2x floor"),
+        ("empty incremental pull", local["empty_pull"], None, "<= 5 ms"),
+        ("pull after 50 changes", local["pull_after_50"], None, ""),
+        ("push of 1,000 records", local["push_1000"], local["push_floor"], "<= 3x floor"),
+    ]
+    for name, value, floor, target in rows:
+        ratio = f"{value / floor:5.1f}x floor ({floor:.1f} ms)" if floor else ""
+        print(f"  {name:<26} {value:8.1f} ms  {ratio:<28} target {target}")
+    print(
+        f"over HTTP (gunicorn, 2 workers), contractor with {http['tickets']} tickets "
+        f"({http['records']} records):"
+    )
+    for name, key, target in (
+        ("first pull", "first_pull", "<= 300 ms"),
+        ("empty pull", "empty_pull", "<= 5 ms"),
+        ("pull after 50 messages", "pull_after_50", "<= 10 ms"),
+    ):
+        print(f"  {name:<26} {http[key]:8.1f} ms  target {target}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,342 @@
+"""Attachments on tickets and messages: store the bytes, record them, serve them back.
+
+Bytes are content-addressed (`server.storage`), so storing them needs no database
+row. A REST upload stores the bytes, then records them (`uploaded` true). A device
+syncing offline work sends the record (sync push) and the bytes (`store_bytes_for`)
+in either order: bytes that arrive first are kept under their SHA-256, and
+`uploaded` is true on every record whose SHA-256 is stored. Blobs left without a
+record (a refused push, a rolled-back request) are harmless; a sweep may collect them.
+
+The declared content type is never trusted: the bytes are sniffed (magic numbers
+for PNG, JPEG, WebP and PDF; text/plain only for valid UTF-8 without NUL bytes) and
+refused with 415 unless the sniffed type is allowed (ATTACHMENT_TYPES) and agrees
+with the declared one.
+"""
+
+import codecs
+import os
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import BinaryIO
+
+from flask import current_app
+from sqlalchemy import select
+
+from server.auth import Caller
+from server.db import utcnow
+from server.domain import workflow
+from server.errors import (
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    UnsupportedMedia,
+)
+from server.extensions import db
+from server.models import Attachment, Device, Message, Ticket
+from server.scope import attachment_scope, get_visible_ticket, readable_visibilities
+from server.services.rules import check_staff_update
+from server.services.timeline import append_event
+from server.storage import StoredBlob, blob_store
+
+MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
+    (b"\xff\xd8\xff", 0, "image/jpeg"),
+    (b"%PDF-", 0, "application/pdf"),
+)
+ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "image/x-png": "image/png"}
+# What browsers send when they do not know: the sniffed type is used as is.
+UNDECLARED = ("", "application/octet-stream")
+EXTENSIONS = {
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/webp": ".webp",
+    "application/pdf": ".pdf",
+    "text/plain": ".txt",
+}
+FILENAME_MAX = 255
+HEAD_BYTES = 16
+
+
+class TypeSniffer:
+    """A pass-through reader that names the type of what went through it, so the
+    bytes are streamed once: magic numbers from the head, UTF-8 validity throughout."""
+
+    def __init__(self, stream: BinaryIO):
+        self._stream = stream
+        self._head = b""
+        self._utf8 = codecs.getincrementaldecoder("utf-8")()
+        self._text = True
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._stream.read(size)
+        if len(self._head) < HEAD_BYTES:
+            self._head += chunk[: HEAD_BYTES - len(self._head)]
+        if self._text and chunk:
+            if b"\0" in chunk:
+                self._text = False
+            else:
+                try:
+                    self._utf8.decode(chunk)
+                except UnicodeDecodeError:
+                    self._text = False
+        return chunk
+
+    def sniffed_type(self) -> str | None:
+        head = self._head
+        for magic, offset, content_type in MAGIC:
+            if head[offset : offset + len(magic)] == magic:
+                return content_type
+        if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+            return "image/webp"
+        if self._text:
+            try:
+                self._utf8.decode(b"", final=True)  # a sequence cut off at the end
+            except UnicodeDecodeError:
+                self._text = False
+        return "text/plain" if self._text else None
+
+
+def normalise_type(declared: str | None) -> str:
+    """`Image/JPG; q=1` -> `image/jpeg`: parameters dropped, known aliases folded."""
+    base = (declared or "").split(";", 1)[0].strip().lower()
+    return ALIASES.get(base, base)
+
+
+def sanitise_filename(name: str | None, content_type: str = "") -> str:
+    """A display name safe in headers and on any disk: the last path segment only, no
+    control or format characters, at most 255 characters with the extension kept."""
+    name = unicodedata.normalize("NFC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if unicodedata.category(c) not in ("Cc", "Cf", "Zl", "Zp"))
+    name = name.strip().strip(".").strip()
+    if not name:
+        return "attachment" + EXTENSIONS.get(content_type, "")
+    if len(name) > FILENAME_MAX:
+        stem, ext = os.path.splitext(name)
+        ext = ext if len(ext) <= 16 else ""
+        name = stem[: FILENAME_MAX - len(ext)] + ext
+    return name
+
+
+def check_type(sniffed: str | None, declared: str | None) -> str:
+    """The type to record: the sniffed one, if allowed and matching what was declared."""
+    allowed = current_app.config["ATTACHMENT_TYPES"]
+    if sniffed is None or sniffed not in allowed:
+        raise UnsupportedMedia(
+            f"Attachments must be one of: {', '.join(allowed)}.", code="attachment_type_refused"
+        )
+    declared = normalise_type(declared)
+    if declared not in UNDECLARED and declared != sniffed:
+        raise UnsupportedMedia(
+            f"The file was declared as {declared} but its content is {sniffed}.",
+            code="attachment_type_mismatch",
+        )
+    return sniffed
+
+
+def _message_for(caller: Caller, ticket: Ticket, message_id: str) -> Message:
+    message = db.session.get(Message, message_id)
+    if (
+        message is None
+        or message.ticket_id != ticket.id
+        or message.visibility not in readable_visibilities(caller)
+    ):
+        # Same answer whether it is absent or hidden: existence is not revealed.
+        raise Invalid("No such message.", errors={"message_id": ["no such message on this ticket"]})
+    if message.author_id != caller.user.id:
+        raise Forbidden("Files are attached to your own messages only.", code="not_message_author")
+    return message
+
+
+def record_attachment(
+    caller: Caller,
+    ticket: Ticket,
+    *,
+    filename: str,
+    content_type: str,
+    blob: StoredBlob,
+    message: Message | None = None,
+    attachment_id: str | None = None,
+    created_at: datetime | None = None,
+    device: Device | None = None,
+) -> Attachment:
+    """Record an attachment (filename sanitised here) and its `attachment_added` event,
+    as private as its message. The caller holds the ticket row (get_visible_ticket
+    with for_update); sync passes the device's id, time and the record's sha256/size,
+    and `uploaded` says whether those bytes are already stored."""
+    now = utcnow()
+    attachment = Attachment(
+        id=attachment_id or str(uuid.uuid4()),
+        ticket_id=ticket.id,
+        message_id=message.id if message else None,
+        filename=sanitise_filename(filename, content_type),
+        content_type=content_type,
+        sha256=blob.sha256,
+        size=blob.size,
+        uploaded=blob_store().exists(blob.sha256),
+        uploader_id=caller.user.id,
+        device_id=device.id if device else (caller.device.id if caller.device else None),
+        created_at=created_at or now,
+        received_at=now,
+    )
+    db.session.add(attachment)
+    if caller.role in workflow.CUSTOMER_ROLES:
+        ticket.last_customer_activity_at = now
+    append_event(
+        ticket,
+        "attachment_added",
+        caller,
+        {
+            "attachment_id": attachment.id,
+            "message_id": attachment.message_id,
+            "filename": attachment.filename,
+            "content_type": attachment.content_type,
+            "sha256": attachment.sha256,
+            "size": attachment.size,
+        },
+        visibility=message.visibility if message else "public",
+        device_time=created_at if device else None,
+        device=device,
+        at=now,
+    )
+    db.session.flush()
+    return attachment
+
+
+def add_attachment(
+    caller: Caller,
+    ticket_id: int,
+    stream: BinaryIO,
+    filename: str | None,
+    declared_type: str | None,
+    message_id: str | None = None,
+) -> Attachment:
+    """Upload a file to a ticket (or to one of the caller's messages on it).
+
+    Scope and message are checked before a byte is stored; the bytes are checked
+    (size, type) before they are published, so a refused upload leaves nothing."""
+    ticket = get_visible_ticket(caller, ticket_id, for_update=True)
+    if caller.role in workflow.STAFF_ROLES:
+        check_staff_update(ticket)
+    message = _message_for(caller, ticket, message_id) if message_id else None
+    sniffer = TypeSniffer(stream)
+    accepted = {}
+
+    def check(blob: StoredBlob) -> None:
+        accepted["type"] = check_type(sniffer.sniffed_type(), declared_type)
+
+    blob = blob_store().put(
+        sniffer, max_bytes=current_app.config["ATTACHMENT_MAX_BYTES"], check=check
+    )
+    return record_attachment(
+        caller,
+        ticket,
+        filename=filename or "",
+        content_type=accepted["type"],
+        blob=blob,
+        message=message,
+    )
+
+
+def visible_attachment_query(caller: Caller):
+    return select(Attachment).where(attachment_scope(caller))
+
+
+def list_attachments(caller: Caller, ticket_id: int) -> list[Attachment]:
+    ticket = get_visible_ticket(caller, ticket_id)
+    query = visible_attachment_query(caller).where(Attachment.ticket_id == ticket.id)
+    return db.session.scalars(query.order_by(Attachment.created_at, Attachment.id)).all()
+
+
+def get_attachment(caller: Caller, ticket_id: int | None, attachment_id: str) -> Attachment:
+    """The attachment if the caller may see it (its ticket and its message); else 404.
+    `ticket_id` None looks the id up on any ticket (sync addresses attachments by id)."""
+    if ticket_id is not None:
+        get_visible_ticket(caller, ticket_id)
+    query = visible_attachment_query(caller).where(Attachment.id == attachment_id)
+    if ticket_id is not None:
+        query = query.where(Attachment.ticket_id == ticket_id)
+    attachment = db.session.scalar(query)
+    if attachment is None:
+        raise NotFound("No such attachment.", code="attachment_not_found")
+    return attachment
+
+
+def open_attachment(
+    caller: Caller, ticket_id: int | None, attachment_id: str
+) -> tuple[Attachment, BinaryIO]:
+    """The visible attachment and its bytes, opened for reading (the caller closes them)."""
+    attachment = get_attachment(caller, ticket_id, attachment_id)
+    try:
+        return attachment, blob_store().open(attachment.sha256)
+    except FileNotFoundError:
+        raise NotFound(
+            "The bytes of this attachment have not been uploaded yet.",
+            code="attachment_not_uploaded",
+        ) from None
+
+
+@dataclass(frozen=True)
+class ReceivedBytes:
+    sha256: str
+    size: int
+    content_type: str
+    attachment: Attachment | None  # None while the record has not been pushed yet
+
+
+def store_bytes_for(
+    caller: Caller, attachment_id: str, stream: BinaryIO, expected_sha256: str | None
+) -> ReceivedBytes:
+    """Store a device's bytes for an attachment record, before or after the record.
+
+    The bytes must hash to `expected_sha256` (from the Content-Digest header) and,
+    once the record exists, to its sha256 and type. Any stored record with that
+    hash is then marked `uploaded`. Idempotent: sending the same bytes again is fine.
+    """
+    if not expected_sha256:
+        raise DomainError(
+            "Send the bytes' SHA-256 as `Content-Digest: sha-256=:<base64>:`.",
+            code="content_digest_required",
+        )
+    record = db.session.get(Attachment, attachment_id)
+    if record is not None:
+        record = get_attachment(caller, None, attachment_id)
+        if record.sha256 != expected_sha256:
+            raise DomainError(
+                "The digest does not match the attachment record's sha256.",
+                code="content_digest_mismatch",
+            )
+    sniffer = TypeSniffer(stream)
+    accepted = {}
+
+    def check(blob: StoredBlob) -> None:
+        if blob.sha256 != expected_sha256:
+            raise DomainError(
+                "The bytes do not match their Content-Digest.", code="content_digest_mismatch"
+            )
+        accepted["type"] = check_type(
+            sniffer.sniffed_type(), record.content_type if record else None
+        )
+
+    blob = blob_store().put(
+        sniffer, max_bytes=current_app.config["ATTACHMENT_MAX_BYTES"], check=check
+    )
+    mark_uploaded(blob.sha256)
+    return ReceivedBytes(blob.sha256, blob.size, accepted["type"], record)
+
+
+def mark_uploaded(sha256: str) -> None:
+    """Every record of these bytes now has them (physical fact, not a scoped read)."""
+    waiting = db.session.scalars(
+        select(Attachment).where(Attachment.sha256 == sha256, Attachment.uploaded.is_(False))
+    )
+    for attachment in waiting:
+        attachment.uploaded = True
+    db.session.flush()
+
+
+def is_stored(sha256: str) -> bool:
+    """Whether bytes with this hash are stored: sync sets `uploaded` from it."""
+    return blob_store().exists(sha256)

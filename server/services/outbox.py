@@ -1,0 +1,173 @@
+"""Claiming, finishing and retrying outbox rows: the worker's side of the outbox.
+
+A worker claims due rows by setting `locked_until` (its lease) and commits at once,
+then delivers outside any transaction, then records the outcome in a short
+transaction of its own. On PostgreSQL the claim reads with `FOR UPDATE SKIP LOCKED`,
+so concurrent workers take disjoint rows without waiting on each other; on SQLite
+every transaction starts with BEGIN IMMEDIATE (server.db), which serialises claimers.
+A worker that dies keeps its rows only until the lease runs out; then any worker
+takes them again. The outcome is written only while the lease is still ours, so a
+worker that overran its lease cannot overwrite what the next one recorded.
+
+Each claim counts as an attempt, so a row that crashes every worker that touches it
+still runs out of attempts and is dead-lettered instead of looping forever.
+"""
+
+import json
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+
+from server.extensions import db
+from server.models import OutboxMessage
+
+DEFAULT_RETRY_DELAYS = (60, 300, 1800, 7200, 21600)  # 1 min, 5 min, 30 min, 2 h, 6 h
+JITTER = 0.10  # ±10 %, so a recovering server is not hit by every retry in one second
+_rng = random.Random()
+
+
+class PermanentFailure(Exception):
+    """Delivery can never succeed (address refused, malformed payload): dead-letter now."""
+
+
+class RetryLater(Exception):
+    """Try again, not before `delay` (e.g. a Retry-After the receiver asked for)."""
+
+    def __init__(self, message: str, delay: timedelta | None = None):
+        super().__init__(message)
+        self.delay = delay
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """A claimed row, detached from the session: what a channel handler gets."""
+
+    id: int
+    channel: str
+    dedupe_key: str
+    payload: dict
+    attempt: int  # 1 for the first try
+    lease_until: datetime
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    delays: tuple[int, ...] = DEFAULT_RETRY_DELAYS
+    max_attempts: int = len(DEFAULT_RETRY_DELAYS) + 1
+
+    def delay_after(self, attempt: int, rng: random.Random = _rng) -> timedelta:
+        """The wait after attempt `attempt` (1-based) failed; the last delay repeats."""
+        base = self.delays[min(attempt, len(self.delays)) - 1]
+        return timedelta(seconds=base * (1 + JITTER * (2 * rng.random() - 1)))
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def claim_due(
+    now: datetime, *, limit: int, lease: timedelta, channels: Iterable[str]
+) -> list[OutboxItem]:
+    """Take up to `limit` due rows of the given channels for `lease`, and commit."""
+    channels = list(channels)
+    if not channels:
+        return []
+    query = (
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.status == "pending",
+            OutboxMessage.next_attempt_at <= now,
+            OutboxMessage.channel.in_(channels),
+            or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until <= now),
+        )
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+    )
+    if _dialect() == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    try:
+        rows = db.session.scalars(query).all()
+        lease_until = now + lease
+        items = []
+        for row in rows:
+            row.locked_until = lease_until
+            row.attempts += 1
+            items.append(
+                OutboxItem(
+                    id=row.id,
+                    channel=row.channel,
+                    dedupe_key=row.dedupe_key,
+                    payload=json.loads(row.payload),
+                    attempt=row.attempts,
+                    lease_until=lease_until,
+                )
+            )
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return items
+
+
+def _finish(item: OutboxItem, **values) -> bool:
+    """Write the outcome if the lease is still ours; False when another worker took over."""
+    try:
+        result = db.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == item.id,
+                OutboxMessage.status == "pending",
+                OutboxMessage.locked_until == item.lease_until,
+            )
+            .values(locked_until=None, **values)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return result.rowcount == 1
+
+
+def mark_sent(item: OutboxItem, now: datetime) -> bool:
+    return _finish(item, status="sent", sent_at=now, last_error=None)
+
+
+def mark_failed(
+    item: OutboxItem,
+    error: BaseException,
+    now: datetime,
+    policy: RetryPolicy,
+    rng: random.Random = _rng,
+) -> tuple[str, bool]:
+    """Schedule the next attempt, or dead-letter. Returns (new status, lease still ours)."""
+    message = f"{type(error).__name__}: {error}"[:1000]
+    if isinstance(error, PermanentFailure) or item.attempt >= policy.max_attempts:
+        return "dead", _finish(item, status="dead", last_error=message)
+    delay = policy.delay_after(item.attempt, rng)
+    if isinstance(error, RetryLater) and error.delay is not None:
+        delay = max(delay, error.delay)
+    return "pending", _finish(item, next_attempt_at=now + delay, last_error=message)
+
+
+def release(items: Iterable[OutboxItem]) -> None:
+    """Give back claimed rows that were never tried (shutdown, lease running out)."""
+    try:
+        for item in items:
+            db.session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id == item.id,
+                    OutboxMessage.status == "pending",
+                    OutboxMessage.locked_until == item.lease_until,
+                )
+                .values(locked_until=None, attempts=OutboxMessage.attempts - 1)
+                .execution_options(synchronize_session=False)
+            )
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise

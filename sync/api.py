@@ -1,0 +1,201 @@
+"""Sync endpoints for devices: pull, push, attachment bytes."""
+
+import json
+
+from flask import current_app, request
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from server.api.access import accepts_any_content_type, requires
+from server.api.attachments import attachment_response
+from server.auth import current_caller
+from server.db import utcnow
+from server.errors import DomainError, Invalid, TooLarge
+from server.extensions import db
+from server.services import attachments as attachment_service
+from sync import attachments, pull, push, records
+
+blp = Blueprint(
+    "sync",
+    __name__,
+    url_prefix="/api/sync",
+    description=(
+        "WatermelonDB-compatible sync for contractors' devices. `timestamp` is an opaque, "
+        "never-decreasing change sequence (not wall-clock time); pass it back as "
+        "`last_pulled_at`. Pulls are not paginated: a contractor's scope is their "
+        "assigned tickets."
+    ),
+)
+
+
+class SyncVersionError(DomainError):
+    status, code, title = 400, "unsupported_schema_version", "Unsupported schema version"
+
+
+class PullQuerySchema(Schema):
+    last_pulled_at = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=20),
+        metadata={"description": "timestamp of the last pull; absent, empty or `null` = first"},
+    )
+    schema_version = fields.Integer(load_default=records.SCHEMA_VERSION)
+    migration = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=10000),
+        metadata={"description": 'URL-encoded JSON {"from", "tables", "columns"} or `null`'},
+    )
+
+
+class PushQuerySchema(Schema):
+    last_pulled_at = fields.String(load_default=None, allow_none=True)
+
+
+class TableChangesSchema(Schema):
+    created = fields.List(fields.Dict())
+    updated = fields.List(fields.Dict())
+    deleted = fields.List(fields.String())
+
+
+class PullResponseSchema(Schema):
+    changes = fields.Dict(keys=fields.String(), values=fields.Nested(TableChangesSchema))
+    timestamp = fields.Integer()
+
+
+class PushResponseSchema(Schema):
+    conflicts = fields.Integer(metadata={"description": "records resolved server-wins"})
+
+
+class AttachmentUploadSchema(Schema):
+    id = fields.String()
+    sha256 = fields.String()
+    size = fields.Integer()
+    record = fields.Boolean(metadata={"description": "whether the record was pushed already"})
+
+
+def _last_pulled_at(value: str | None) -> int | None:
+    if value in (None, "", "null", "undefined"):
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise Invalid(
+            "last_pulled_at is a timestamp from a previous pull.",
+            errors={"last_pulled_at": ["not a timestamp"]},
+        )
+    return int(value)
+
+
+def _migration(value: str | None) -> dict | None:
+    if value in (None, "", "null"):
+        return None
+    try:
+        migration = json.loads(value)
+        if not isinstance(migration, dict):
+            raise ValueError
+        tables = migration.get("tables") or []
+        columns = migration.get("columns") or []
+        if not all(t in records.TABLES for t in tables):
+            raise ValueError
+        if not all(isinstance(c, dict) and c.get("table") in records.TABLES for c in columns):
+            raise ValueError
+    except (ValueError, TypeError):
+        raise Invalid(
+            "migration must be JSON {from, tables, columns} naming known tables.",
+            errors={"migration": ["invalid"]},
+        ) from None
+    return migration
+
+
+def _seen(caller, *, throttle: bool = False, **fields) -> None:
+    """Update the device registry; for pulls at most every 30 s, so an idle device
+    polling for changes costs no write."""
+    device = caller.device
+    if device is not None:
+        now = utcnow()
+        if throttle and device.last_pull_at and (now - device.last_pull_at).total_seconds() < 30:
+            return
+        device.last_seen_at = now
+        version = request.headers.get("X-App-Version")
+        if version:
+            device.app_version = version[:50]
+        for key, value in fields.items():
+            setattr(device, key, value)
+
+
+@blp.get("/pull")
+@requires("contractor")
+@blp.arguments(PullQuerySchema, location="query")
+@blp.response(200, PullResponseSchema)
+def pull_changes(query):
+    """Changes since `last_pulled_at` for the calling contractor's tickets."""
+    if query["schema_version"] != records.SCHEMA_VERSION:
+        raise SyncVersionError(
+            f"This server speaks device schema version {records.SCHEMA_VERSION}; "
+            f"the app sent {query['schema_version']}. Update the server or the app."
+        )
+    caller = current_caller()
+    result = pull.pull(
+        caller, _last_pulled_at(query["last_pulled_at"]), _migration(query["migration"])
+    )
+    _seen(caller, throttle=True, last_pull_at=utcnow())
+    return result
+
+
+@blp.post("/push")
+@accepts_any_content_type
+@requires("contractor")
+@blp.arguments(PushQuerySchema, location="query")
+@blp.response(200, PushResponseSchema)
+@blp.doc(
+    requestBody={
+        "description": "The changes object itself, as WatermelonDB's pushChanges sends it "
+        "(any content type).",
+        "content": {
+            "text/plain": {"schema": {"type": "object"}},
+            "application/json": {"schema": {"type": "object"}},
+        },
+    }
+)
+def push_changes(query):
+    """Record a device's offline work atomically; retries change nothing."""
+    limit = current_app.config["SYNC_MAX_PUSH_BYTES"]
+    if request.content_length and request.content_length > limit:
+        raise TooLarge(f"A push is limited to {limit} bytes.")
+    body = request.get_data(cache=False)
+    if len(body) > limit:
+        raise TooLarge(f"A push is limited to {limit} bytes.")
+    try:
+        changes = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise push.BadPush("The push body is not valid JSON.") from None
+    caller = current_caller()
+    try:
+        result = push.push(caller, changes, current_app.config["SYNC_MAX_PUSH_RECORDS"])
+    except DomainError as error:
+        db.session.rollback()
+        if caller.device is not None:
+            caller.device.last_error = f"{error.code}: {error.detail}"[:500]
+            db.session.commit()
+        raise
+    _seen(caller, last_error=None)
+    return result
+
+
+@blp.put("/attachments/<string:attachment_id>")
+@accepts_any_content_type
+@requires()
+@blp.response(201, AttachmentUploadSchema)
+def upload_attachment(attachment_id):
+    """Upload an attachment's bytes with `Content-Digest: sha-256=:<base64>:`."""
+    return attachments.upload(
+        current_caller(), attachment_id, request.stream, request.headers.get("Content-Digest")
+    )
+
+
+@blp.get("/attachments/<string:attachment_id>")
+@requires()
+@blp.response(200, description="The attachment's bytes")
+def download_attachment(attachment_id):
+    """An attachment's bytes, for anyone in the ticket's scope."""
+    attachment, handle = attachment_service.open_attachment(current_caller(), None, attachment_id)
+    return attachment_response(attachment, handle)

@@ -1,0 +1,245 @@
+"""Pull: what changed for this contractor since `last_pulled_at`, in WatermelonDB's format.
+
+The timestamp handed to the device is the sync counter + 1, read in the same
+snapshot as the rows (REPEATABLE READ on PostgreSQL; SQLite transactions are
+serialised). A device that pulled timestamp T has seen every change stamped < T.
+"""
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from delivery_notes.models import DeliveryNote
+from server.auth import Caller
+from server.changes import current_sequence
+from server.extensions import db
+from server.models import (
+    Attachment,
+    Certificate,
+    Material,
+    Message,
+    Tenancy,
+    Ticket,
+    TicketContractor,
+    TimeEntry,
+    User,
+)
+from sync import records
+
+DEVICE_VISIBILITIES = ("public", "team")  # staff-only messages never reach a device
+
+CHILDREN = {
+    "ticket_messages": (Message, records.message_record),
+    "time_entries": (TimeEntry, records.time_entry_record),
+    "materials": (Material, records.material_record),
+    "delivery_notes": (DeliveryNote, records.delivery_note_record),
+    "attachments": (Attachment, records.attachment_record),
+}
+
+
+def _device_message_ids():
+    return select(Message.id).where(Message.visibility.in_(DEVICE_VISIBILITIES))
+
+
+def _children_query(table: str, ticket_ids, since: int | None):
+    """Plain rows (no ORM identity map): a first pull serialises thousands of them."""
+    model, _ = CHILDREN[table]
+    query = select(*model.__table__.columns).where(model.ticket_id.in_(ticket_ids))
+    if since is not None:
+        query = query.where(model.sync_seq > since)
+    if model is Message:
+        query = query.where(Message.visibility.in_(DEVICE_VISIBILITIES))
+    if model is Attachment:
+        query = query.where(
+            # As private as its message; hidden until that message has arrived.
+            Attachment.message_id.is_(None) | Attachment.message_id.in_(_device_message_ids())
+        )
+    return query.order_by(model.id)
+
+
+class Context:
+    """Everything the ticket serializer needs, loaded in a handful of bulk queries."""
+
+    def __init__(self, tickets: list[Ticket], base_url: str = ""):
+        self.users: dict[int, User] = {}
+        self.tenants: dict[int, User] = {}
+        self.certificates: dict[int, list[Certificate]] = {}
+        self.history: dict[int, list[dict]] = {}
+        if not tickets:
+            return
+        unit_ids = {t.unit_id for t in tickets if t.unit_id}
+        block_ids = {t.block_id for t in tickets}
+        today = func.current_date()
+        tenancy_rows = db.session.execute(
+            select(Tenancy.unit_id, User)
+            .join(User, User.id == Tenancy.tenant_id)
+            .where(
+                Tenancy.unit_id.in_(unit_ids),
+                Tenancy.starts_on <= today,
+                Tenancy.ends_on.is_(None) | (Tenancy.ends_on >= today),
+            )
+            .order_by(Tenancy.starts_on)
+        ).all()
+        self.tenants = {unit_id: user for unit_id, user in tenancy_rows}
+        people = {t.reporter_id for t in tickets} | {t.addressed_to_id for t in tickets}
+        people.discard(None)
+        self.load_users(people)
+        for certificate in db.session.scalars(
+            select(Certificate)
+            .where(Certificate.block_id.in_(block_ids))
+            .order_by(Certificate.expires_on, Certificate.id)
+        ):
+            self.certificates.setdefault(certificate.block_id, []).append(certificate)
+        self._load_history(unit_ids)
+
+    def load_users(self, ids) -> None:
+        missing = set(ids) - set(self.users)
+        if missing:
+            for user in db.session.scalars(select(User).where(User.id.in_(missing))):
+                self.users[user.id] = user
+
+    def user(self, user_id: int) -> User | None:
+        return self.users.get(user_id)
+
+    def _load_history(self, unit_ids) -> None:
+        """The last 11 tickets per unit (10 besides the one being sent), in one query."""
+        rank = (
+            func.row_number()
+            .over(
+                partition_by=Ticket.unit_id, order_by=(Ticket.created_at.desc(), Ticket.id.desc())
+            )
+            .label("rank")
+        )
+        recent = (
+            select(
+                Ticket.id,
+                Ticket.unit_id,
+                Ticket.ref,
+                Ticket.summary,
+                Ticket.created_at,
+                Ticket.status,
+                rank,
+            )
+            .where(Ticket.unit_id.in_(unit_ids))
+            .subquery()
+        )
+        for row in db.session.execute(
+            select(recent).where(recent.c.rank <= 11).order_by(recent.c.unit_id, recent.c.rank)
+        ):
+            self.history.setdefault(row.unit_id, []).append(
+                {
+                    "id": row.id,
+                    "ref": row.ref,
+                    "summary": row.summary,
+                    "date": records.ms(row.created_at),
+                    "outcome": row.status,
+                }
+            )
+
+    def tenant_for(self, ticket: Ticket) -> User | None:
+        for user_id in (ticket.reporter_id, ticket.addressed_to_id):
+            user = self.users.get(user_id)
+            if user is not None and user.role == "tenant":
+                return user
+        return self.tenants.get(ticket.unit_id)
+
+    def certificates_for(self, ticket: Ticket) -> list[dict]:
+        return [
+            {
+                "kind": c.kind,
+                "number": c.number,
+                "issued_on": c.issued_on.isoformat(),
+                "expires_on": c.expires_on.isoformat(),
+            }
+            for c in self.certificates.get(ticket.block_id, [])
+            if c.unit_id in (None, ticket.unit_id)
+        ]
+
+    def history_for(self, ticket: Ticket) -> list[dict]:
+        entries = self.history.get(ticket.unit_id, []) if ticket.unit_id else []
+        return [{k: v for k, v in e.items() if k != "id"} for e in entries if e["id"] != ticket.id][
+            :10
+        ]
+
+    def pdf_url(self, note) -> str:
+        return f"/api/tickets/{note.ticket_id}/delivery-notes/{note.id}.pdf"
+
+
+def _repeatable_read() -> None:
+    """One snapshot for the counter and the rows (PostgreSQL reads per statement otherwise)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.commit()  # end the transaction authentication read in (nothing written)
+        db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
+def pull(caller: Caller, last_pulled_at: int | None, migration: dict | None = None) -> dict:
+    _repeatable_read()
+    timestamp = current_sequence() + 1
+    since = None if last_pulled_at is None else last_pulled_at - 1
+    own_device = caller.device.id if caller.device else None
+    links = db.session.execute(
+        select(
+            TicketContractor.ticket_id, TicketContractor.active, TicketContractor.sync_seq
+        ).where(TicketContractor.contractor_id == caller.id)
+    ).all()
+    active = {link.ticket_id for link in links if link.active}
+    if since is None:
+        fresh, gone = set(active), set()
+    else:
+        fresh = {k.ticket_id for k in links if k.active and k.sync_seq > since}
+        gone = {k.ticket_id for k in links if not k.active and k.sync_seq > since}
+    ongoing = active - fresh
+    changes = {table: {"created": [], "updated": [], "deleted": []} for table in records.TABLES}
+    migrated = _migrated_tables(migration)
+
+    def bucket_of(row) -> str:
+        if own_device is not None and row.device_id == own_device:
+            return "updated"  # a device's own records come back as updated, never created
+        if since is None or row.ticket_id in fresh:
+            return "created"
+        return "created" if getattr(row, "created_seq", 0) > since else "updated"
+
+    # Tickets: whole for new assignments, changed ones for ongoing, ids for ended.
+    ticket_query = select(Ticket).options(selectinload(Ticket.block), selectinload(Ticket.unit))
+    full_tickets = set(fresh) | (ongoing if "tickets" in migrated else set())
+    tickets = db.session.scalars(
+        ticket_query.where(
+            Ticket.id.in_(full_tickets)
+            | (Ticket.id.in_(ongoing) & (Ticket.sync_seq > (since if since is not None else -1)))
+        ).order_by(Ticket.id)
+    ).all()
+    context = Context(tickets)
+    for ticket in tickets:
+        bucket = "created" if ticket.id in fresh else "updated"
+        changes["tickets"][bucket].append(records.ticket_record(ticket, context))
+    changes["tickets"]["deleted"] = [str(i) for i in sorted(gone)]
+    # Every child change restamps its ticket (server.changes), so only the children of
+    # tickets that moved since the last pull can have changed.
+    moved = {t.id for t in tickets if t.id in ongoing}
+
+    for table, (model, serialize) in CHILDREN.items():
+        rows = []
+        if fresh:
+            rows += db.session.execute(_children_query(table, fresh, None)).all()
+        if table in migrated and ongoing:
+            rows += db.session.execute(_children_query(table, ongoing, None)).all()
+        elif moved:
+            rows += db.session.execute(_children_query(table, moved, since)).all()
+        if table == "ticket_messages":
+            context.load_users({row.author_id for row in rows})
+        for row in rows:
+            changes[table][bucket_of(row)].append(serialize(row, context))
+        if gone:
+            changes[table]["deleted"] = sorted(
+                db.session.scalars(select(model.id).where(model.ticket_id.in_(gone)))
+            )
+    return {"changes": changes, "timestamp": timestamp}
+
+
+def _migrated_tables(migration: dict | None) -> set[str]:
+    """Tables (or tables with new columns) the app just added: sent whole."""
+    if not migration:
+        return set()
+    tables = set(migration.get("tables") or [])
+    for entry in migration.get("columns") or []:
+        tables.add(entry["table"])
+    return tables

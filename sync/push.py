@@ -1,0 +1,270 @@
+"""Push: record what a device did offline, atomically and idempotently.
+
+The whole push is one transaction (the request boundary commits it). Only auth,
+schema and malformed input fail a push; business conflicts are resolved
+server-wins, recorded as `sync_conflict` events that staff see, and corrected on
+the device's next pull (the recorded row is restamped so the pull carries it).
+"""
+
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from delivery_notes import service as delivery_note_service
+from delivery_notes.models import DeliveryNote
+from server.auth import Caller
+from server.changes import stamp
+from server.db import utcnow
+from server.errors import Conflict, DomainError, Invalid, TooLarge
+from server.extensions import db
+from server.models import (
+    Attachment,
+    Material,
+    Message,
+    Ticket,
+    TicketContractor,
+    TimeEntry,
+)
+from server.scope import visible_tickets
+from server.services import messages, tickets, work
+from server.services.timeline import append_event
+from sync import attachments, conflicts, records
+from sync.schemas import PUSH_SCHEMAS
+
+
+class BadPush(DomainError):
+    status, code, title = 400, "sync_bad_push", "Malformed push"
+
+
+MODELS = {
+    "ticket_messages": Message,
+    "time_entries": TimeEntry,
+    "materials": Material,
+    "delivery_notes": DeliveryNote,
+    "attachments": Attachment,
+}
+OWNER = {
+    "ticket_messages": "author_id",
+    "time_entries": "contractor_id",
+    "materials": "contractor_id",
+    "delivery_notes": "contractor_id",
+    "attachments": "uploader_id",
+}
+# Messages before their files; the hours before the note that signs them; status last.
+ORDER = ("ticket_messages", "attachments", "time_entries", "materials", "delivery_notes")
+
+
+def parse(changes, max_records: int) -> dict:
+    """Check the shape and types; return {table: {created, updated, deleted}} of clean data."""
+    if not isinstance(changes, dict):
+        raise BadPush("The push body must be a JSON object of tables.")
+    unknown = sorted(set(changes) - set(records.TABLES))
+    if unknown:
+        raise BadPush(f"Unknown table(s): {', '.join(unknown)}.", code="sync_unknown_table")
+    parsed, errors, count = {}, {}, 0
+    for table in records.TABLES:
+        section = changes.get(table) or {}
+        if not isinstance(section, dict):
+            raise BadPush(f"{table} must be an object with created, updated and deleted.")
+        lists = {}
+        for key in ("created", "updated", "deleted"):
+            items = section.get(key) or []
+            if not isinstance(items, list):
+                raise BadPush(f"{table}.{key} must be a list.")
+            count += len(items)
+            lists[key] = items
+        if count > max_records:
+            raise TooLarge(f"A push may carry at most {max_records} records.")
+        schema = PUSH_SCHEMAS[table]
+        clean = {"created": [], "updated": [], "deleted": []}
+        for key in ("created", "updated"):
+            for index, raw in enumerate(lists[key]):
+                if not isinstance(raw, dict):
+                    errors.setdefault(table, {})[f"{key}.{index}"] = ["not an object"]
+                    continue
+                try:
+                    clean[key].append((raw, schema.load(raw)))
+                except ValidationError as exc:
+                    errors.setdefault(table, {})[f"{key}.{index}"] = exc.messages
+        for index, record_id in enumerate(lists["deleted"]):
+            if not isinstance(record_id, str) or not 0 < len(record_id) <= 64:
+                errors.setdefault(table, {})[f"deleted.{index}"] = ["ids are strings"]
+            else:
+                clean["deleted"].append(record_id)
+        parsed[table] = clean
+    if errors:
+        raise Invalid("Some pushed records are not valid; nothing was recorded.", errors=errors)
+    if parsed["tickets"]["created"] or parsed["tickets"]["deleted"]:
+        raise BadPush("Devices change tickets only by pushing a new status in `updated`.")
+    return parsed
+
+
+class Push:
+    """One push by one device: loads what it needs in bulk, then applies record by record."""
+
+    def __init__(self, caller: Caller, parsed: dict):
+        self.caller = caller
+        self.device = caller.device
+        self.parsed = parsed
+        self.conflicts = 0
+        self.tickets: dict[int, Ticket] = {}
+
+    def apply(self) -> dict:
+        self._load_tickets()
+        existing = self._load_existing()
+        for table in ORDER:
+            for raw, data in self.parsed[table]["created"] + self.parsed[table]["updated"]:
+                recorded = existing[table].get(data["id"])
+                if table == "delivery_notes":
+                    self._delivery_note(data)  # the note service owns its re-push rules
+                elif recorded is None:
+                    self._create(table, data)
+                else:
+                    self._repush(table, recorded, data, raw)
+            for record_id in self.parsed[table]["deleted"]:
+                recorded = db.session.get(MODELS[table], record_id)
+                if recorded is not None and self._ticket_of(recorded) is not None:
+                    self._refuse_delete(table, recorded)
+        for raw, data in self.parsed["tickets"]["updated"]:
+            self._status(data, raw)
+        if self.device is not None:
+            self.device.last_push_at = utcnow()
+            self.device.pending_conflicts += self.conflicts
+        return {"conflicts": self.conflicts}
+
+    def _load_tickets(self) -> None:
+        ids = set()
+        for table in records.TABLES:
+            for _raw, data in self.parsed[table]["created"] + self.parsed[table]["updated"]:
+                ids.add(int(data["ticket_id"] if table != "tickets" else data["id"]))
+        if not ids:
+            return
+        query = (
+            visible_tickets(self.caller)
+            .where(Ticket.id.in_(ids))
+            .order_by(Ticket.id)
+            .with_for_update(of=Ticket)
+        )
+        self.tickets = {t.id: t for t in db.session.scalars(query)}
+        missing = ids - set(self.tickets)
+        if missing:
+            raise Invalid(
+                "The push refers to tickets this device never had.",
+                errors={"ticket_id": [f"unknown ticket {i}" for i in sorted(missing)]},
+                code="sync_unknown_ticket",
+            )
+
+    def _load_existing(self) -> dict:
+        existing = {}
+        for table, model in MODELS.items():
+            ids = [
+                d["id"] for _r, d in self.parsed[table]["created"] + self.parsed[table]["updated"]
+            ]
+            rows = db.session.scalars(select(model).where(model.id.in_(ids))).all() if ids else []
+            existing[table] = {row.id: row for row in rows}
+            foreign = [r.id for r in rows if getattr(r, OWNER[table]) != self.caller.id]
+            if foreign:
+                raise Conflict(
+                    f"These {table} ids belong to another user's records: {', '.join(foreign)}.",
+                    code="sync_id_conflict",
+                )
+        return existing
+
+    def _create(self, table: str, data: dict) -> None:
+        ticket = self.tickets[int(data["ticket_id"])]
+        fields = {k: v for k, v in data.items() if k != "ticket_id"}
+        if table == "ticket_messages":
+            messages.post_message(
+                self.caller,
+                ticket.id,
+                fields["body"],
+                fields["visibility"],
+                message_id=fields["id"],
+                created_at=fields.get("created_at"),
+                device=self.device,
+                ticket=ticket,
+            )
+        elif table == "time_entries":
+            work.log_time(self.caller, ticket, device=self.device, **fields)
+        elif table == "materials":
+            work.use_material(self.caller, ticket, device=self.device, **fields)
+        elif table == "attachments":
+            attachments.record_pushed(self.caller, ticket, data, self.device)
+
+    def _delivery_note(self, data: dict) -> None:
+        ticket = self.tickets[int(data["ticket_id"])]
+        fields = dict(data, created_at=data.get("created_at") or utcnow())
+        delivery_note_service.receive_note(self.caller, ticket, fields, device=self.device)
+
+    def _repush(self, table: str, recorded, data: dict, raw: dict) -> None:
+        recorded_values = {c: getattr(recorded, c, None) for c in conflicts.COMPARED[table]}
+        changed = conflicts.differences(table, recorded_values, data)
+        if not changed:
+            return  # a retry after a lost response: nothing to do
+        self._conflict(
+            self.tickets[recorded.ticket_id],
+            f"{table} {recorded.id} was pushed again with other content; the recorded "
+            "version stands.",
+            {
+                "table": table,
+                "id": recorded.id,
+                "columns": changed,
+                "pushed": conflicts.jsonable(data),
+            },
+        )
+        stamp(recorded)
+
+    def _ticket_of(self, recorded) -> Ticket | None:
+        """The record's ticket if this caller may see it (deletions elsewhere are ignored)."""
+        if recorded.ticket_id not in self.tickets:
+            query = visible_tickets(self.caller).where(Ticket.id == recorded.ticket_id)
+            ticket = db.session.scalar(query.with_for_update(of=Ticket))
+            if ticket is None:
+                return None
+            self.tickets[ticket.id] = ticket
+        return self.tickets[recorded.ticket_id]
+
+    def _refuse_delete(self, table: str, recorded) -> None:
+        self._conflict(
+            self.tickets[recorded.ticket_id],
+            f"{table} {recorded.id} cannot be deleted: the ticket's history is append-only.",
+            {"table": table, "id": recorded.id, "pushed": "deleted"},
+        )
+        stamp(recorded)
+
+    def _status(self, data: dict, raw: dict) -> None:
+        ticket = self.tickets[int(data["id"])]
+        target = data["status"]
+        if target == ticket.status:
+            return
+        assigned = db.session.get(TicketContractor, (ticket.id, self.caller.id))
+        reason = None
+        if assigned is None or not assigned.active:
+            reason = "the device's contractor is no longer assigned"
+        else:
+            try:
+                tickets.change_status(self.caller, ticket.id, target, ticket=ticket)
+                return
+            except DomainError as refusal:
+                reason = refusal.detail
+        self._conflict(
+            ticket,
+            f"The device set status {target!r}, refused: {reason}. The server's "
+            f"status {ticket.status!r} stands.",
+            {"table": "tickets", "id": str(ticket.id), "pushed": {"status": target}},
+        )
+        stamp(ticket)
+
+    def _conflict(self, ticket: Ticket, detail: str, data: dict) -> None:
+        self.conflicts += 1
+        append_event(
+            ticket,
+            "sync_conflict",
+            self.caller,
+            {"detail": detail, **data},
+            visibility="staff",
+            device=self.device,
+        )
+
+
+def push(caller: Caller, changes, max_records: int) -> dict:
+    return Push(caller, parse(changes, max_records)).apply()

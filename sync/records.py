@@ -1,0 +1,126 @@
+"""How server rows look on a device: the public device schema (SPEC §6), version 1.
+
+Columns are snake_case, times epoch milliseconds, decimals strings, ids strings.
+Each serializer is a plain function of rows already loaded in bulk (no queries).
+"""
+
+import json
+from datetime import datetime
+from decimal import Decimal
+
+SCHEMA_VERSION = 1
+
+TABLES = (
+    "tickets",
+    "ticket_messages",
+    "time_entries",
+    "materials",
+    "delivery_notes",
+    "attachments",
+)
+
+
+def ms(value: datetime | None) -> int | None:
+    return None if value is None else int(value.timestamp() * 1000)
+
+
+def dec(value: Decimal | None) -> str | None:
+    return None if value is None else format(value.normalize(), "f")
+
+
+def ticket_record(ticket, context) -> dict:
+    """A ticket with what a contractor needs on site: address, tenant, access, certificates."""
+    block, unit = ticket.block, ticket.unit
+    tenant = context.tenant_for(ticket)
+    notes = [n for n in (unit.access_notes if unit else None, block.access_notes) if n]
+    return {
+        "id": str(ticket.id),
+        "ref": ticket.ref,
+        "summary": ticket.summary,
+        "description": ticket.description,
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "type": ticket.type,
+        "billing": ticket.billing,
+        "block_name": block.name,
+        "unit_name": unit.name if unit else None,
+        "address": block.address,
+        "tenant_name": tenant.name if tenant else None,
+        "tenant_phone": tenant.phone if tenant else None,
+        "access_notes": "\n".join(notes) or None,
+        "deadline_at": ms(ticket.deadline_at),
+        "certificates": json.dumps(context.certificates_for(ticket), ensure_ascii=False),
+        "unit_history": json.dumps(context.history_for(ticket), ensure_ascii=False),
+        "created_at": ms(ticket.created_at),
+        "updated_at": ms(ticket.updated_at),
+    }
+
+
+def message_record(message, context) -> dict:
+    author = context.user(message.author_id)
+    return {
+        "id": message.id,
+        "ticket_id": str(message.ticket_id),
+        "body": message.body,
+        "visibility": message.visibility,
+        "author_id": str(message.author_id),
+        "author_name": author.name if author else None,
+        "author_role": message.author_role,
+        "created_at": ms(message.created_at),
+    }
+
+
+def time_entry_record(entry, context) -> dict:
+    return {
+        "id": entry.id,
+        "ticket_id": str(entry.ticket_id),
+        "started_at": ms(entry.started_at),
+        "ended_at": ms(entry.ended_at),
+        "minutes": entry.minutes,
+        "chargeable": entry.chargeable,
+        "note": entry.note,
+        "created_at": ms(entry.created_at),
+        "contractor_id": str(entry.contractor_id),
+    }
+
+
+def material_record(material, context) -> dict:
+    return {
+        "id": material.id,
+        "ticket_id": str(material.ticket_id),
+        "description": material.description,
+        "quantity": dec(material.quantity),
+        "unit": material.unit,
+        "unit_price": dec(material.unit_price),
+        "chargeable": material.chargeable,
+        "created_at": ms(material.created_at),
+    }
+
+
+def attachment_record(attachment, context) -> dict:
+    return {
+        "id": attachment.id,
+        "ticket_id": str(attachment.ticket_id),
+        "message_id": attachment.message_id,
+        "filename": attachment.filename,
+        "content_type": attachment.content_type,
+        "sha256": attachment.sha256,
+        "size": attachment.size,
+        "created_at": ms(attachment.created_at),
+        "uploaded": attachment.uploaded,
+    }
+
+
+def delivery_note_record(note, context) -> dict:
+    return {
+        "id": note.id,
+        "ticket_id": str(note.ticket_id),
+        "signed_by": note.signed_by,
+        "signed_at": ms(note.signed_at),
+        "signature_attachment_id": note.signature_attachment_id,
+        "work_summary": note.work_summary,
+        "created_at": ms(note.created_at),
+        "number": note.number,
+        "pdf_url": context.pdf_url(note),
+        "content_sha256": note.content_sha256,
+    }

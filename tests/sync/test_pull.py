@@ -1,0 +1,159 @@
+"""Pull: WatermelonDB's format, scope per contractor, assignment start and end."""
+
+import json
+
+from tests.sync.conftest import ids
+
+
+def test_first_pull_sends_the_assigned_ticket_with_what_a_contractor_needs_on_site(world):
+    headers = world.headers("carl@x.test")
+    response = world.pull(headers)
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["timestamp"] > 0
+    [ticket] = body["changes"]["tickets"]["created"]
+    assert ticket["id"] == str(world.ticket_id)
+    assert ticket["ref"].startswith("T-")
+    assert ticket["address"] == "1 River Lane"
+    assert ticket["unit_name"] == "Flat 1"
+    assert ticket["tenant_name"] == "Zoë Łukasiewicz"
+    assert ticket["tenant_phone"] == "+44 7700 900000"
+    assert ticket["access_notes"] == "Key safe code 1234"
+    assert json.loads(ticket["certificates"])[0]["kind"] == "gas_safety"
+    assert isinstance(ticket["created_at"], int) and isinstance(ticket["updated_at"], int)
+    assert not any(k.startswith("_") for k in ticket)
+
+
+def test_first_pull_accepts_null_and_empty_last_pulled_at(world):
+    headers = world.headers("carl@x.test")
+    for value in ("null", ""):
+        response = world.client.get(
+            f"/api/sync/pull?last_pulled_at={value}&schema_version=1&migration=null",
+            headers=headers,
+        )
+        assert response.status_code == 200
+        assert len(response.get_json()["changes"]["tickets"]["created"]) == 1
+
+
+def test_every_table_is_present_with_three_lists(world):
+    changes = world.pull(world.headers("carl@x.test")).get_json()["changes"]
+    assert set(changes) == {
+        "tickets",
+        "ticket_messages",
+        "time_entries",
+        "materials",
+        "delivery_notes",
+        "attachments",
+    }
+    for section in changes.values():
+        assert set(section) == {"created", "updated", "deleted"}
+
+
+def test_unit_history_lists_earlier_tickets_of_the_unit(world):
+    older = world.new_ticket("Broken window")
+    headers = world.headers("carl@x.test")
+    [ticket] = world.pull(headers).get_json()["changes"]["tickets"]["created"]
+    history = json.loads(ticket["unit_history"])
+    assert [h["summary"] for h in history] == ["Broken window"]
+    assert history[0]["ref"] and history[0]["outcome"] == "new"
+    assert older != world.ticket_id
+
+
+def test_a_contractor_never_sees_tickets_of_others(world):
+    world.new_ticket("Olga's job", assign_to=world.other_contractor_id)
+    tickets = world.pull(world.headers("carl@x.test")).get_json()["changes"]["tickets"]
+    assert ids(tickets)["created"] == [str(world.ticket_id)]
+
+
+def test_staff_only_messages_never_reach_a_device(world):
+    world.staff_reply(world.ticket_id, "Internal note", visibility="staff")
+    team = world.staff_reply(world.ticket_id, "For the team", visibility="team")
+    public = world.staff_reply(world.ticket_id, "Visit on Tuesday")
+    messages = world.pull(world.headers("carl@x.test")).get_json()["changes"]["ticket_messages"]
+    assert ids(messages)["created"] == sorted([team, public])
+
+
+def test_empty_incremental_pull_returns_nothing_and_the_same_timestamp(world):
+    headers = world.headers("carl@x.test")
+    first = world.pull(headers).get_json()
+    again = world.pull(headers, first["timestamp"]).get_json()
+    assert again["timestamp"] == first["timestamp"]
+    assert all(not any(s.values()) for s in again["changes"].values())
+
+
+def test_new_staff_message_arrives_as_created_and_the_ticket_as_updated(world):
+    headers = world.headers("carl@x.test")
+    first = world.pull(headers).get_json()
+    message_id = world.staff_reply(world.ticket_id, "Parts ordered")
+    later = world.pull(headers, first["timestamp"]).get_json()
+    assert later["timestamp"] > first["timestamp"]
+    assert ids(later["changes"]["ticket_messages"])["created"] == [message_id]
+    assert ids(later["changes"]["tickets"])["updated"] == [str(world.ticket_id)]
+
+
+def test_assignment_start_sends_an_old_ticket_and_its_history_as_created(world):
+    headers = world.headers("carl@x.test")
+    first = world.pull(headers).get_json()
+    old = world.new_ticket("Old job")
+    old_message = world.staff_reply(old, "Long history")
+    from server.services import assignments
+
+    world.as_staff(assignments.assign, old, world.contractor_id)
+    later = world.pull(headers, first["timestamp"]).get_json()["changes"]
+    assert ids(later["tickets"])["created"] == [str(old)]
+    assert old_message in ids(later["ticket_messages"])["created"]
+
+
+def test_assignment_end_sends_the_ticket_and_its_children_as_deleted(world):
+    headers = world.headers("carl@x.test")
+    message_id = world.staff_reply(world.ticket_id, "Hello")
+    first = world.pull(headers).get_json()
+    from server.services import assignments
+
+    world.as_staff(assignments.end_assignment, world.ticket_id, world.contractor_id)
+    later = world.pull(headers, first["timestamp"]).get_json()["changes"]
+    assert later["tickets"]["deleted"] == [str(world.ticket_id)]
+    assert later["ticket_messages"]["deleted"] == [message_id]
+    assert later["tickets"]["created"] == later["tickets"]["updated"] == []
+
+
+def test_each_id_appears_once_per_pull(world):
+    headers = world.headers("carl@x.test")
+    for n in range(3):
+        world.staff_reply(world.ticket_id, f"message {n}")
+    changes = world.pull(headers).get_json()["changes"]
+    for section in changes.values():
+        seen = [r["id"] if isinstance(r, dict) else r for k in section for r in section[k]]
+        assert len(seen) == len(set(seen))
+
+
+def test_pulls_are_for_contractors_only(world):
+    response = world.pull(world.headers("staff@x.test"))
+    assert response.status_code == 403
+
+
+def test_unknown_schema_version_is_a_clear_error(world):
+    response = world.pull(world.headers("carl@x.test"), schema_version=99)
+    assert response.status_code == 400
+    assert response.get_json()["code"] == "unsupported_schema_version"
+
+
+def test_bad_last_pulled_at_is_422(world):
+    response = world.pull(world.headers("carl@x.test"), last="yesterday")
+    assert response.status_code == 422
+
+
+def test_migration_pull_sends_whole_records_of_the_added_table(world):
+    headers = world.headers("carl@x.test")
+    world.staff_reply(world.ticket_id, "before")
+    first = world.pull(headers).get_json()
+    migration = json.dumps({"from": 0, "tables": ["ticket_messages"], "columns": []})
+    later = world.pull(headers, first["timestamp"], migration=migration).get_json()["changes"]
+    assert len(later["ticket_messages"]["updated"] + later["ticket_messages"]["created"]) == 1
+
+
+def test_device_registry_records_the_pull(world, client):
+    world.pull(world.headers("carl@x.test"))
+    devices = client.get("/api/sync/devices", headers=world.headers("staff@x.test", None))
+    [device] = [d for d in devices.get_json() if d["device_id"] == "handheld-1"]
+    assert device["last_pull_at"] is not None

@@ -1,0 +1,297 @@
+"""Push: atomic, idempotent, conflicts server-wins, never wedging a device."""
+
+from tests.sync.conftest import ids
+
+MS = 1795400000000
+
+
+def message(world, id="m-1", body="On my way", **extra):
+    return {
+        "id": id,
+        "ticket_id": str(world.ticket_id),
+        "body": body,
+        "visibility": "public",
+        "author_id": "",
+        "created_at": MS,
+        "_status": "created",
+        "_changed": "",
+        **extra,
+    }
+
+
+def time_entry(world, id="t-1", minutes=90, **extra):
+    return {
+        "id": id,
+        "ticket_id": str(world.ticket_id),
+        "started_at": MS,
+        "ended_at": MS + 5400000,
+        "minutes": minutes,
+        "chargeable": True,
+        "note": "Replaced washer",
+        "created_at": MS,
+        "contractor_id": "",
+        "_status": "created",
+        "_changed": "",
+        **extra,
+    }
+
+
+def material(world, id="mat-1", **extra):
+    return {
+        "id": id,
+        "ticket_id": str(world.ticket_id),
+        "description": "Tap washer",
+        "quantity": "2",
+        "unit": "each",
+        "unit_price": "1.50",
+        "chargeable": True,
+        "created_at": MS,
+        "local_only_column": "ignored",
+        **extra,
+    }
+
+
+def timeline(world, headers):
+    return world.client.get(f"/api/tickets/{world.ticket_id}", headers=headers).get_json()["events"]
+
+
+def test_push_records_messages_hours_and_materials_with_device_and_server_time(world):
+    headers = world.headers("carl@x.test")
+    last = world.pull(headers).get_json()["timestamp"]
+    response = world.push(
+        headers,
+        {
+            "ticket_messages": {"created": [message(world)]},
+            "time_entries": {"created": [time_entry(world)]},
+            "materials": {"created": [material(world)]},
+        },
+        last,
+    )
+    assert response.status_code == 200, response.get_json()
+    staff = world.headers("staff@x.test", None)
+    events = timeline(world, staff)
+    kinds = [e["kind"] for e in events]
+    assert {"message", "time_logged", "material_used"} <= set(kinds)
+    logged = next(e for e in events if e["kind"] == "time_logged")
+    assert logged["device_time"] is not None and logged["created_at"] is not None
+    assert (
+        world.client.get(f"/api/tickets/{world.ticket_id}/verify", headers=staff).get_json()[
+            "intact"
+        ]
+        is True
+    )
+
+
+def test_push_accepts_any_content_type(world):
+    headers = world.headers("carl@x.test")
+    for n, content_type in enumerate(("text/plain", "application/json", "")):
+        response = world.push(
+            headers,
+            {"ticket_messages": {"created": [message(world, id=f"m-ct-{n}")]}},
+            content_type=content_type,
+        )
+        assert response.status_code == 200
+
+
+def test_pushing_the_same_records_again_changes_nothing(world):
+    headers = world.headers("carl@x.test")
+    changes = {
+        "ticket_messages": {"created": [message(world)]},
+        "time_entries": {"created": [time_entry(world)]},
+    }
+    assert world.push(headers, changes).status_code == 200
+    staff = world.headers("staff@x.test", None)
+    before = len(timeline(world, staff))
+    retry = world.push(headers, changes)
+    assert retry.status_code == 200
+    assert retry.get_json()["conflicts"] == 0
+    assert len(timeline(world, staff)) == before
+
+
+def test_an_edited_re_push_keeps_the_recorded_version_and_records_a_conflict(world):
+    headers = world.headers("carl@x.test")
+    first = world.pull(headers).get_json()["timestamp"]
+    assert (
+        world.push(headers, {"ticket_messages": {"created": [message(world)]}}).status_code == 200
+    )
+    after_push = world.pull(headers, first).get_json()["timestamp"]
+    edited = world.push(
+        headers,
+        {
+            "ticket_messages": {
+                "created": [message(world, body="On my way, 10 minutes late", _changed="body")]
+            }
+        },
+    )
+    assert edited.status_code == 200
+    assert edited.get_json()["conflicts"] == 1
+    staff = world.headers("staff@x.test", None)
+    conflict = [e for e in timeline(world, staff) if e["kind"] == "sync_conflict"]
+    assert conflict and conflict[0]["data"]["pushed"]["body"] == "On my way, 10 minutes late"
+    back = world.pull(headers, after_push).get_json()["changes"]["ticket_messages"]
+    assert back["created"] == []
+    assert [m["body"] for m in back["updated"]] == ["On my way"]
+
+
+def test_a_devices_own_records_come_back_as_updated_never_created(world):
+    headers = world.headers("carl@x.test")
+    world.push(headers, {"time_entries": {"created": [time_entry(world)]}})
+    pulled = world.pull(headers).get_json()["changes"]["time_entries"]
+    assert ids(pulled)["created"] == []
+    assert ids(pulled)["updated"] == ["t-1"]
+
+
+def test_another_users_id_is_a_409_and_nothing_is_recorded(world):
+    carl = world.headers("carl@x.test")
+    world.push(carl, {"ticket_messages": {"created": [message(world, id="shared-id")]}})
+    from server.services import assignments
+
+    world.as_staff(assignments.assign, world.ticket_id, world.other_contractor_id)
+    olga = world.headers("olga@x.test", "olga-phone")
+    staff = world.headers("staff@x.test", None)
+    before = len(timeline(world, staff))
+    response = world.push(
+        olga,
+        {
+            "time_entries": {"created": [time_entry(world, id="olga-t")]},
+            "ticket_messages": {"created": [message(world, id="shared-id", body="hijack")]},
+        },
+    )
+    assert response.status_code == 409
+    assert response.get_json()["code"] == "sync_id_conflict"
+    assert len(timeline(world, staff)) == before  # atomic: the time entry was not kept
+
+
+def test_a_malformed_record_fails_the_whole_push(world):
+    headers = world.headers("carl@x.test")
+    staff = world.headers("staff@x.test", None)
+    before = len(timeline(world, staff))
+    response = world.push(
+        headers,
+        {
+            "ticket_messages": {"created": [message(world)]},
+            "time_entries": {"created": [time_entry(world, minutes="ninety")]},
+        },
+    )
+    assert response.status_code == 422
+    assert "time_entries" in response.get_json()["errors"]
+    assert len(timeline(world, staff)) == before
+
+
+def test_unknown_table_is_400_problem(world):
+    response = world.client.post(
+        "/api/sync/push?last_pulled_at=1",
+        data='{"invoices": {}}',
+        headers=world.headers("carl@x.test"),
+    )
+    assert response.status_code == 400
+    assert response.get_json()["code"] == "sync_unknown_table"
+    assert response.mimetype == "application/problem+json"
+
+
+def test_invalid_json_is_400(world):
+    response = world.client.post(
+        "/api/sync/push", data="{oops", headers=world.headers("carl@x.test")
+    )
+    assert response.status_code == 400
+
+
+def test_oversized_push_is_413(world, app):
+    app.config["SYNC_MAX_PUSH_BYTES"] = 1000
+    response = world.push(
+        world.headers("carl@x.test"),
+        {"ticket_messages": {"created": [message(world, body="x" * 2000)]}},
+    )
+    assert response.status_code == 413
+
+
+def test_deleting_an_unknown_id_is_ignored(world):
+    response = world.push(
+        world.headers("carl@x.test"), {"ticket_messages": {"deleted": ["never-existed"]}}
+    )
+    assert response.status_code == 200
+    assert response.get_json()["conflicts"] == 0
+
+
+def test_deleting_a_recorded_message_is_refused_server_wins(world):
+    headers = world.headers("carl@x.test")
+    world.push(headers, {"ticket_messages": {"created": [message(world)]}})
+    last = world.pull(headers).get_json()["timestamp"]
+    response = world.push(headers, {"ticket_messages": {"deleted": ["m-1"]}}, last)
+    assert response.get_json()["conflicts"] == 1
+    back = world.pull(headers, last).get_json()["changes"]["ticket_messages"]
+    assert ids(back)["updated"] == ["m-1"]
+
+
+def test_device_resolves_a_ticket_by_pushing_its_status(world):
+    world.as_staff(_triage, world.ticket_id)
+    headers = world.headers("carl@x.test")
+    [ticket] = world.pull(headers).get_json()["changes"]["tickets"]["created"]
+    response = world.push(
+        headers,
+        {
+            "tickets": {
+                "updated": [dict(ticket, status="resolved", _status="updated", _changed="status")]
+            }
+        },
+    )
+    assert response.status_code == 200
+    assert response.get_json()["conflicts"] == 0
+    staff = world.headers("staff@x.test", None)
+    detail = world.client.get(f"/api/tickets/{world.ticket_id}", headers=staff).get_json()
+    assert detail["status"] in ("resolved", "closed")
+
+
+def _triage(caller, ticket_id):
+    from server.services import tickets
+
+    return tickets.triage(caller, ticket_id, type="repair", priority="normal")
+
+
+def test_status_change_on_a_closed_ticket_is_server_wins_and_corrected_on_next_pull(world):
+    headers = world.headers("carl@x.test")
+    [ticket] = world.pull(headers).get_json()["changes"]["tickets"]["created"]
+    from server.services import tickets
+
+    world.as_staff(tickets.change_status, world.ticket_id, "closed")
+    last = world.pull(headers).get_json()["timestamp"]
+    response = world.push(headers, {"tickets": {"updated": [dict(ticket, status="on_hold")]}}, last)
+    assert response.status_code == 200
+    assert response.get_json()["conflicts"] == 1
+    back = world.pull(headers, last).get_json()["changes"]["tickets"]["updated"]
+    assert [t["status"] for t in back] == ["closed"]
+
+
+def test_work_logged_offline_on_a_ticket_unassigned_meanwhile_is_kept(world):
+    headers = world.headers("carl@x.test")
+    world.pull(headers)
+    from server.services import assignments
+
+    world.as_staff(assignments.end_assignment, world.ticket_id, world.contractor_id)
+    response = world.push(headers, {"time_entries": {"created": [time_entry(world)]}})
+    assert response.status_code == 200
+    staff = world.headers("staff@x.test", None)
+    assert any(e["kind"] == "time_logged" for e in timeline(world, staff))
+
+
+def test_a_ticket_the_device_never_had_is_422(world):
+    other = world.new_ticket("Someone else's", assign_to=world.other_contractor_id)
+    response = world.push(
+        world.headers("carl@x.test"),
+        {"ticket_messages": {"created": [dict(message(world), ticket_id=str(other))]}},
+    )
+    assert response.status_code == 422
+    assert response.get_json()["code"] == "sync_unknown_ticket"
+
+
+def test_revoked_device_cannot_push(world, client):
+    headers = world.headers("carl@x.test", "lost-phone")
+    staff = world.headers("staff@x.test", None)
+    device = next(
+        d
+        for d in client.get("/api/sync/devices", headers=staff).get_json()
+        if d["device_id"] == "lost-phone"
+    )
+    client.post(f"/api/sync/devices/{device['id']}/revoke", headers=staff)
+    response = world.push(headers, {"ticket_messages": {"created": [message(world)]}})
+    assert response.status_code == 401
