@@ -105,9 +105,13 @@ def create_user_command(role, email, name, password):
 @with_appcontext
 def worker_command(once, poll):
     """Deliver the outbox (mail, webhooks) and run the SLA timers."""
-    from server import worker
+    from server import mail, worker
 
     app = current_app._get_current_object()
+    try:
+        mail.mailer_for(app)  # a malformed SMTP_URL stops here, not in every delivery
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
     if app.config["AUTO_MIGRATE"]:
         upgrade_database()
     if once:

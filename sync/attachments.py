@@ -7,10 +7,16 @@ only speaks the device side: the digest header, and records pushed as metadata.
 
 import base64
 import binascii
+import io
 import re
 
+from sqlalchemy import select
+
+from delivery_notes.models import DeliveryNote
+from delivery_notes.signature_png import MAX_BYTES as MAX_SIGNATURE_BYTES
+from delivery_notes.signature_png import SignatureImageError, inspect_signature_png
 from server.auth import Caller
-from server.errors import DomainError
+from server.errors import DomainError, Invalid, UnsupportedMedia
 from server.extensions import db
 from server.models import Message, Ticket
 from server.services import attachments
@@ -46,10 +52,37 @@ def parse_content_digest(header: str | None) -> str:
     raise DigestProblem("Content-Digest must include sha-256.", code="content_digest_required")
 
 
+def _checked_signature(attachment_id: str, stream):
+    """A customer's signature must be a real PNG of sane size, whatever it claims to be:
+    checked here when a signed note already names this attachment (otherwise when the
+    note is rendered, which records the problem on the note)."""
+    if (
+        db.session.scalar(
+            select(DeliveryNote.id).where(DeliveryNote.signature_attachment_id == attachment_id)
+        )
+        is None
+    ):
+        return stream
+    data = stream.read(MAX_SIGNATURE_BYTES + 1)
+    try:
+        inspect_signature_png(data)
+    except SignatureImageError as error:
+        if error.code == "not_png":
+            raise UnsupportedMedia(
+                f"The signature is not a PNG image: {error}", code="signature_not_png"
+            ) from None
+        raise Invalid(
+            f"The signature image is not acceptable: {error}",
+            code="signature_image_invalid",
+            errors={"signature": [str(error)]},
+        ) from None
+    return io.BytesIO(data)
+
+
 def upload(caller: Caller, attachment_id: str, stream, digest_header: str | None) -> dict:
-    received = attachments.store_bytes_for(
-        caller, attachment_id, stream, parse_content_digest(digest_header)
-    )
+    expected = parse_content_digest(digest_header)
+    stream = _checked_signature(attachment_id, stream)
+    received = attachments.store_bytes_for(caller, attachment_id, stream, expected)
     return {
         "id": attachment_id,
         "sha256": received.sha256,

@@ -191,6 +191,13 @@ def test_worker_once_command_delivers_what_is_due_and_prints_a_summary(app, runn
     assert again.exit_code == 0 and again.output.startswith("worker: 0 sent")
 
 
+def test_worker_command_refuses_a_malformed_smtp_url_without_showing_the_password(app, runner):
+    app.config["SMTP_URL"] = "http://mailer:hunter2-secret@example.test"
+    result = runner.invoke(args=["worker", "--once"])
+    assert result.exit_code != 0
+    assert "SMTP_URL must be" in result.output and "hunter2-secret" not in result.output
+
+
 def test_the_worker_loop_keeps_delivering_until_it_is_stopped(app):
     memory = app.extensions[mail.MAILER_KEY] = mail.MemoryMailer()
     stop = threading.Event()
