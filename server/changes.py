@@ -19,6 +19,7 @@ from server.services.counters import current_value, next_value
 
 SYNC_COUNTER = "sync"
 _TOUCHED = "fieldline_sync_touched"  # {obj: created in this transaction?}
+_RESERVED = "fieldline_sync_reserved"
 
 
 def _synced(obj) -> bool:
@@ -46,7 +47,7 @@ def _before_commit(session: Session) -> None:
         session.info.pop(_TOUCHED, None)
         return
     with session.no_autoflush:
-        seq = next_value(SYNC_COUNTER)
+        seq = session.info.pop(_RESERVED, None) or next_value(SYNC_COUNTER)
         for obj, created in list(touched.items()):
             obj.sync_seq = seq
             if created and hasattr(obj, "created_seq"):
@@ -69,6 +70,7 @@ def _ticket_of(session: Session, obj):
 
 def _forget(session: Session, *_args) -> None:
     session.info.pop(_TOUCHED, None)
+    session.info.pop(_RESERVED, None)
 
 
 def install(session) -> None:
@@ -82,6 +84,16 @@ def install(session) -> None:
     ):
         if not event.contains(session, name, fn):
             event.listen(session, name, fn)
+
+
+def reserve_sequence() -> int:
+    """Take this transaction's sync number now, for rows written in bulk with Core
+    (which bypasses the ORM hooks). The counter stays locked until commit, so commit
+    order is kept; the commit then stamps ORM rows with the same number."""
+    reserved = db.session.info.get(_RESERVED)
+    if reserved is None:
+        reserved = db.session.info[_RESERVED] = next_value(SYNC_COUNTER)
+    return reserved
 
 
 def current_sequence() -> int:

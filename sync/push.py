@@ -49,6 +49,7 @@ OWNER = {
     "delivery_notes": "contractor_id",
     "attachments": "uploader_id",
 }
+BULK = {"time_entries": TimeEntry, "materials": Material}
 # Messages before their files; the hours before the note that signs them; status last.
 ORDER = ("ticket_messages", "attachments", "time_entries", "materials", "delivery_notes")
 
@@ -112,14 +113,18 @@ class Push:
         self._load_tickets()
         existing = self._load_existing()
         for table in ORDER:
+            fresh = []
             for raw, data in self.parsed[table]["created"] + self.parsed[table]["updated"]:
                 recorded = existing[table].get(data["id"])
                 if table == "delivery_notes":
                     self._delivery_note(data)  # the note service owns its re-push rules
+                elif recorded is None and table in BULK:
+                    fresh.append(data)
                 elif recorded is None:
                     self._create(table, data)
                 else:
                     self._repush(table, recorded, data, raw)
+            self._create_in_bulk(table, fresh)
             for record_id in self.parsed[table]["deleted"]:
                 recorded = db.session.get(MODELS[table], record_id)
                 if recorded is not None and self._ticket_of(recorded) is not None:
@@ -183,12 +188,24 @@ class Push:
                 device=self.device,
                 ticket=ticket,
             )
-        elif table == "time_entries":
-            work.log_time(self.caller, ticket, device=self.device, **fields)
-        elif table == "materials":
-            work.use_material(self.caller, ticket, device=self.device, **fields)
         elif table == "attachments":
             attachments.record_pushed(self.caller, ticket, data, self.device)
+
+    def _create_in_bulk(self, table: str, records: list[dict]) -> None:
+        """New hours and materials: the bulk of a day's push, written with executemany."""
+        if not records:
+            return
+        unique = {}
+        for data in records:
+            unique.setdefault(data["id"], data)  # the same id twice in one push: first wins
+        items = [
+            (
+                self.tickets[int(data["ticket_id"])],
+                {k: v for k, v in data.items() if k != "ticket_id"},
+            )
+            for data in unique.values()
+        ]
+        work.log_bulk(BULK[table], self.caller, items, self.device)
 
     def _delivery_note(self, data: dict) -> None:
         ticket = self.tickets[int(data["ticket_id"])]

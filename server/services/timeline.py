@@ -12,7 +12,7 @@ from server.extensions import db
 from server.models import Device, Ticket, TicketContractor, TicketEvent
 
 
-def append_event(
+def new_event(
     ticket: Ticket,
     kind: str,
     actor: Caller | None,
@@ -22,13 +22,12 @@ def append_event(
     device_time: datetime | None = None,
     device: Device | None = None,
     at: datetime | None = None,
-) -> TicketEvent:
-    """Add one event at the head of the ticket's chain. `actor` None means the system.
+) -> dict:
+    """The row of the next event at the head of the ticket's chain, with the head moved.
 
-    Nothing is flushed here (a bulk push appends hundreds of events); flush before
-    reading `event.id`. The caller holds the ticket row (locked on PostgreSQL by get_visible_ticket
-    with for_update), so positions and links are assigned one writer at a time;
-    the unique (ticket_id, position) constraint is the backstop.
+    The caller holds the ticket row (locked on PostgreSQL by get_visible_ticket with
+    for_update), so positions and links are assigned one writer at a time; the
+    unique (ticket_id, position) constraint is the backstop. `actor` None = system.
     """
     now = at or utcnow()
     content = EventContent(
@@ -43,26 +42,32 @@ def append_event(
         device_time=device_time,
     )
     digest = event_hash(content, ticket.last_event_hash)
-    event = TicketEvent(
-        ticket_id=content.ticket_id,
-        position=content.position,
-        kind=content.kind,
-        author_id=content.author_id,
-        author_role=content.author_role,
-        visibility=content.visibility,
-        data=content.data,
-        created_at=content.created_at,
-        device_time=content.device_time,
-        device_id=device.id if device else (actor.device.id if actor and actor.device else None),
-        prev_hash=ticket.last_event_hash,
-        hash=digest,
-    )
-    db.session.add(event)
+    row = {
+        "ticket_id": content.ticket_id,
+        "position": content.position,
+        "kind": content.kind,
+        "author_id": content.author_id,
+        "author_role": content.author_role,
+        "visibility": content.visibility,
+        "data": content.data,
+        "created_at": content.created_at,
+        "device_time": content.device_time,
+        "device_id": device.id if device else (actor.device.id if actor and actor.device else None),
+        "prev_hash": ticket.last_event_hash,
+        "hash": digest,
+    }
     ticket.event_count = content.position
     ticket.last_event_hash = digest
     ticket.updated_at = now
     if kind == "status_changed" and ticket.unit_id is not None:
         _unit_history_changed(ticket)
+    return row
+
+
+def append_event(ticket: Ticket, kind: str, actor: Caller | None, data: dict, **options):
+    """Add one event to the session (not flushed: flush before reading `event.id`)."""
+    event = TicketEvent(**new_event(ticket, kind, actor, data, **options))
+    db.session.add(event)
     return event
 
 
