@@ -9,9 +9,9 @@ import os
 
 from flask import Flask, request
 
-from server import changes
+from server import changes, json_body
 from server.config import Config
-from server.errors import TooLarge, UnsupportedMedia, register_error_handlers
+from server.errors import UnsupportedMedia, register_error_handlers
 from server.extensions import FieldlineApi, db, migrate
 from server.schemas.ids import IdConverter
 
@@ -75,16 +75,20 @@ def _register_security_scheme(api: FieldlineApi) -> None:
 def _register_request_hooks(app: Flask) -> None:
     @app.before_request
     def _check_body():
-        length = request.content_length
-        if not length or request.method not in ("POST", "PUT", "PATCH"):
+        json_body.refuse_nul_in_url()
+        if request.routing_exception is not None:
+            return  # 404/405 whatever the body
+        if request.method not in ("POST", "PUT", "PATCH") or not json_body.has_body():
             return
         view = app.view_functions.get(request.endpoint)
         if getattr(view, "accepts_any_content_type", False):
             return
         if not request.is_json:
             raise UnsupportedMedia("Send the request body as application/json.")
-        if length > app.config["MAX_JSON_BYTES"]:
-            raise TooLarge(f"JSON bodies are limited to {app.config['MAX_JSON_BYTES']} bytes.")
+        limit = app.config["MAX_JSON_BYTES"]
+        raw = json_body.read_limited(limit, f"JSON bodies are limited to {limit} bytes.")
+        if raw:
+            json_body.parse(raw)  # the view parses the cached body again, now known good
 
     @app.after_request
     def _commit_once(response):

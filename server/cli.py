@@ -143,8 +143,11 @@ def seed_command(tickets, contractors):
 
 
 def register(app: Flask) -> None:
+    from server.mail_imap import mail_in_command
+
     for command in (serve_command, demo_command, create_user_command, worker_command, seed_command):
         app.cli.add_command(command)
+    app.cli.add_command(mail_in_command)
 
 
 def main() -> None:

@@ -45,6 +45,18 @@ class Config:
         self.MAIL_FROM = os.environ.get("MAIL_FROM", "Fieldline <fieldline@localhost>")
         self.MAIL_DIR = os.environ.get("MAIL_DIR", os.path.join(instance_path, "outbox-mail"))
         self.SMTP_TIMEOUT_SECONDS = _int("SMTP_TIMEOUT_SECONDS", 30)
+        # Mail in and out (server/mail_in.py): reply addresses live under MAIL_DOMAIN
+        # (empty: the domain of MAIL_FROM). Replies are read when either inbound path
+        # is configured: the MTA endpoint (a shared secret) or the IMAP poller.
+        self.MAIL_DOMAIN = os.environ.get("MAIL_DOMAIN", "")
+        self.MAIL_INBOUND_SECRET = os.environ.get("MAIL_INBOUND_SECRET", "")
+        self.IMAP_URL = os.environ.get("IMAP_URL", "")
+        self.IMAP_POLL_SECONDS = _int("IMAP_POLL_SECONDS", 60)
+        self.MAIL_MAX_BYTES = _int("MAIL_MAX_BYTES", 25 * 1024 * 1024)
+        self.MAIL_MAX_ATTACHMENTS = _int("MAIL_MAX_ATTACHMENTS", 20)
+        # Username requests: per client address and per email, in a sliding hour.
+        self.SIGNUP_MAX_PER_HOUR = _int("SIGNUP_MAX_PER_HOUR", 5)
+        self.SET_PASSWORD_TTL_HOURS = _int("SET_PASSWORD_TTL_HOURS", 72)
         # The worker (server/worker.py): batch, lease of claimed rows, retry schedule.
         self.WORKER_POLL_SECONDS = _int("WORKER_POLL_SECONDS", 5)
         self.OUTBOX_BATCH_SIZE = _int("OUTBOX_BATCH_SIZE", 50)

@@ -6,6 +6,7 @@ Clients switch on the stable ``code`` member; ``type`` is a URI built from it.
 import logging
 
 from flask import Flask, current_app, json, request
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from server.extensions import PROBLEM_JSON
@@ -85,6 +86,7 @@ HTTP_CODES = {
     422: "validation_failed",
     429: "too_many_requests",
     500: "internal_error",
+    503: "service_unavailable",
 }
 
 
@@ -105,6 +107,8 @@ def _domain_error(error: DomainError):
 
 def _http_error(error: HTTPException):
     status = error.code or 500
+    if status == 500 and _database_gone(getattr(error, "original_exception", None)):
+        return _database_unavailable(error.original_exception)  # e.g. the commit failed
     data = getattr(error, "data", None) or {}
     errors = data.get("errors") or data.get("messages")
     if errors and set(errors) <= {"json", "query", "form", "headers", "files", "view_args"}:
@@ -124,7 +128,26 @@ def _http_error(error: HTTPException):
     return problem(status, code, error.name, detail, errors, headers)
 
 
+def _database_gone(error: BaseException | None) -> bool:
+    """The connection to the database broke (server restarted, connection killed)."""
+    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
+
+
+def _database_unavailable(error: BaseException):
+    # The transaction died with its connection, so nothing was saved: say "retry".
+    log.warning("database connection lost on %s %s: %s", request.method, request.path, error)
+    return problem(
+        503,
+        "database_unavailable",
+        "Service unavailable",
+        "The connection to the database was lost; nothing was saved. Try again.",
+        headers={"Retry-After": "1"},
+    )
+
+
 def _unexpected_error(error: Exception):
+    if _database_gone(error):
+        return _database_unavailable(error)
     # Never leak a stack trace; log it with the request line for the operator.
     log.exception("unhandled error on %s %s", request.method, request.path)
     return problem(500, "internal_error", "Internal server error", "An unexpected error occurred.")

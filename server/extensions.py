@@ -1,5 +1,6 @@
 """Extensions, created unbound here and bound to the app in create_app()."""
 
+from apispec import BasePlugin
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
@@ -24,6 +25,36 @@ class FieldlineApi(Api):
 
     def _register_error_handlers(self):
         """Error rendering belongs to server.errors alone."""
+
+    def _init_spec(self, *args, extra_plugins=None, **kwargs):
+        plugins = [*(extra_plugins or ()), BodyErrorsPlugin(self)]
+        super()._init_spec(*args, extra_plugins=plugins, **kwargs)
+
+
+class BodyErrorsPlugin(BasePlugin):
+    """Document what the request hook (server/__init__.py) answers for any JSON body:
+    400 malformed JSON, 413 too large, 415 not JSON. Views that take other bodies
+    (`accepts_any_content_type`) document their own errors."""
+
+    BODY_ERRORS = {
+        "400": "BAD_REQUEST",
+        "413": "REQUEST_ENTITY_TOO_LARGE",
+        "415": "UNSUPPORTED_MEDIA_TYPE",
+    }
+
+    def __init__(self, api: Api):
+        super().__init__()
+        self.api = api
+
+    def operation_helper(self, path=None, operations=None, rule=None, **kwargs):
+        view = self.api._app.view_functions.get(rule.endpoint) if rule is not None else None
+        if view is None or getattr(view, "accepts_any_content_type", False):
+            return
+        for operation in (operations or {}).values():
+            if isinstance(operation, dict) and operation.get("requestBody"):
+                responses = operation.setdefault("responses", {})
+                for status, name in self.BODY_ERRORS.items():
+                    responses.setdefault(status, name)
 
 
 def _error_responses():

@@ -3,10 +3,10 @@
 The mailer is picked by config: `SMTP_URL` set means SMTP (stdlib smtplib), empty
 means every message is written as an .eml file to `MAIL_DIR`, so nothing is lost
 on a machine without a mail server. Tests use `MemoryMailer` or a real local SMTP
-server. The email channel handler at the bottom is what the worker calls per row.
+server. The email channel handler at the bottom is what the worker calls per row;
+what a message looks like is decided in `server.mail_compose`.
 """
 
-import hashlib
 import logging
 import os
 import re
@@ -15,15 +15,18 @@ import ssl
 import tempfile
 from dataclasses import dataclass, field
 from email import policy
-from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formatdate, parseaddr
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import Flask, current_app, g
 
+from server.extensions import db
+from server.mail_compose import MailSettings, compose, message_id
+from server.models import User
 from server.services.outbox import OutboxItem, PermanentFailure
+
+__all__ = ["MailSettings", "compose", "message_id"]
 
 log = logging.getLogger(__name__)
 
@@ -227,50 +230,6 @@ def mailer_for(app: Flask) -> Mailer:
     return FolderMailer(app.config["MAIL_DIR"])
 
 
-def message_id(dedupe_key: str, domain: str) -> str:
-    """Stable per outbox row, so a retry after a crash repeats the same Message-ID."""
-    return f"<{hashlib.sha256(dedupe_key.encode()).hexdigest()[:40]}@{domain}>"
-
-
-def _domain(mail_from: str) -> str:
-    address = parseaddr(mail_from)[1]
-    return address.rpartition("@")[2] or "fieldline.invalid"
-
-
-def compose(payload: dict, dedupe_key: str, *, mail_from: str) -> EmailMessage:
-    """A notification email from an outbox payload (to, to_name, subject, body, ticket_*)."""
-    missing = [key for key in ("to", "subject") if not payload.get(key)]
-    if missing:
-        raise PermanentFailure(f"the outbox payload has no {', '.join(missing)}")
-    domain = _domain(mail_from)
-    message = EmailMessage()
-    try:
-        message["From"] = mail_from
-        name = " ".join((payload.get("to_name") or "").split())
-        message["To"] = Address(display_name=name, addr_spec=payload["to"])
-    except (ValueError, IndexError, TypeError) as exc:
-        raise PermanentFailure(f"not a usable address: {payload.get('to')!r}") from exc
-    # A line break in a ticket summary must not become a header injection (or a crash).
-    message["Subject"] = " ".join(str(payload["subject"]).split())
-    message["Date"] = formatdate(usegmt=True)
-    message["Message-ID"] = message_id(dedupe_key, domain)
-    if payload.get("ticket_id") is not None:
-        # Mail clients thread every message of a ticket together.
-        thread = f"<ticket-{payload['ticket_id']}@{domain}>"
-        message["In-Reply-To"] = thread
-        message["References"] = thread
-    if payload.get("ticket_ref"):
-        message["X-Fieldline-Ticket"] = payload["ticket_ref"]
-    message["Auto-Submitted"] = "auto-generated"
-    message["X-Auto-Response-Suppress"] = "All"
-    footer = (
-        "\n\n-- \nYou receive this because you are on this ticket. "
-        "Reply in Fieldline; replies to this email are not read."
-    )
-    message.set_content(payload.get("body", "") + footer)
-    return message
-
-
 def current_mailer() -> Mailer:
     """One mailer per app context (one worker run), so a batch shares a connection."""
     if "fieldline_mailer" not in g:
@@ -287,5 +246,17 @@ def close_current_mailer() -> None:
 
 def deliver_email(item: OutboxItem) -> None:
     """The `email` channel: compose the row's message and send it."""
-    message = compose(item.payload, item.dedupe_key, mail_from=current_app.config["MAIL_FROM"])
+    payload = item.payload
+    settings = MailSettings.from_config(current_app.config)
+    if payload.get("password_token_id") is not None:
+        from server.services.signup import expand_password_link
+
+        payload = expand_password_link(payload, settings.secret)
+    recipient = db.session.get(User, payload["user_id"]) if payload.get("user_id") else None
+    # Only a tenant's mail obeys notify_me, so only theirs offers to switch it off.
+    unsubscribe = recipient is not None and recipient.role == "tenant"
+    # End the read before talking to the mail server: on SQLite every transaction
+    # holds the write lock, and a slow SMTP server must not hold up other writers.
+    db.session.rollback()
+    message = compose(payload, item.dedupe_key, settings, unsubscribe=unsubscribe)
     current_mailer().send(message)

@@ -8,7 +8,7 @@ import random
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import func, insert, select, update
 
 from server.domain.chain import EventContent, canonical_json, event_hash
 from server.extensions import db

@@ -1,16 +1,18 @@
 """Sync endpoints for devices: pull, push, attachment bytes."""
 
 import json
+from http import HTTPStatus
 
 from flask import current_app, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from server import json_body
 from server.api.access import accepts_any_content_type, requires
 from server.api.attachments import attachment_response
 from server.auth import current_caller
 from server.db import utcnow
-from server.errors import DomainError, Invalid, TooLarge
+from server.errors import DomainError, Invalid
 from server.extensions import db
 from server.services import attachments as attachment_service
 from sync import attachments, pull, push, records
@@ -126,6 +128,7 @@ def _seen(caller, *, throttle: bool = False, **fields) -> None:
 @requires("contractor")
 @blp.arguments(PullQuerySchema, location="query")
 @blp.response(200, PullResponseSchema)
+@blp.doc(responses={"400": "BAD_REQUEST"})  # unsupported_schema_version
 def pull_changes(query):
     """Changes since `last_pulled_at` for the calling contractor's tickets."""
     if query["schema_version"] != records.SCHEMA_VERSION:
@@ -149,6 +152,7 @@ def pull_changes(query):
 @blp.arguments(PushQuerySchema, location="query")
 @blp.response(200, PushResponseSchema)
 @blp.doc(
+    responses={"400": "BAD_REQUEST", "409": "CONFLICT", "413": "REQUEST_ENTITY_TOO_LARGE"},
     requestBody={
         "description": "The changes object itself, as WatermelonDB's pushChanges sends it "
         "(any content type).",
@@ -156,20 +160,16 @@ def pull_changes(query):
             "text/plain": {"schema": {"type": "object"}},
             "application/json": {"schema": {"type": "object"}},
         },
-    }
+    },
 )
 def push_changes(query):
     """Record a device's offline work atomically; retries change nothing."""
     limit = current_app.config["SYNC_MAX_PUSH_BYTES"]
-    if request.content_length and request.content_length > limit:
-        raise TooLarge(f"A push is limited to {limit} bytes.")
-    body = request.get_data(cache=False)
-    if len(body) > limit:
-        raise TooLarge(f"A push is limited to {limit} bytes.")
+    body = json_body.read_limited(limit, f"A push is limited to {limit} bytes.")
     try:
-        changes = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise push.BadPush("The push body is not valid JSON.") from None
+        changes = json_body.parse(body)  # also refuses NaN, deep nesting and NUL (422)
+    except json_body.MalformedJson as error:
+        raise push.BadPush(error.detail) from None
     caller = current_caller()
     try:
         result = push.push(caller, changes, current_app.config["SYNC_MAX_PUSH_RECORDS"])
@@ -187,6 +187,23 @@ def push_changes(query):
 @accepts_any_content_type
 @requires()
 @blp.response(201, AttachmentUploadSchema)
+@blp.doc(
+    parameters=[
+        {
+            "in": "header",
+            "name": "Content-Digest",
+            "required": True,
+            "schema": {"type": "string"},
+            "description": "RFC 9530, e.g. `sha-256=:<base64 of the SHA-256>:`",
+        }
+    ],
+    requestBody={
+        "required": True,
+        "description": "The file's bytes, with its content type (sniffed, never trusted).",
+        "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+    },
+    responses={str(status): HTTPStatus(status).name for status in (400, 403, 413, 415, 422, 507)},
+)
 def upload_attachment(attachment_id):
     """Upload an attachment's bytes with `Content-Digest: sha-256=:<base64>:`."""
     return attachments.upload(

@@ -18,7 +18,8 @@ from delivery_notes.signature_png import SignatureImageError, inspect_signature_
 from server.auth import Caller
 from server.errors import DomainError, Invalid, UnsupportedMedia
 from server.extensions import db
-from server.models import Message, Ticket
+from server.models import Attachment, Message, Ticket
+from server.scope import attachment_scope
 from server.services import attachments
 from server.storage import StoredBlob
 
@@ -52,13 +53,17 @@ def parse_content_digest(header: str | None) -> str:
     raise DigestProblem("Content-Digest must include sha-256.", code="content_digest_required")
 
 
-def _checked_signature(attachment_id: str, stream):
+def _checked_signature(caller: Caller, attachment_id: str, stream):
     """A customer's signature must be a real PNG of sane size, whatever it claims to be:
-    checked here when a signed note already names this attachment (otherwise when the
-    note is rendered, which records the problem on the note)."""
+    checked here when a signed note the caller can see already names this attachment
+    (otherwise when the note is rendered, which records the problem on the note)."""
+    visible = select(Attachment.id).where(attachment_scope(caller), Attachment.id == attachment_id)
     if (
         db.session.scalar(
-            select(DeliveryNote.id).where(DeliveryNote.signature_attachment_id == attachment_id)
+            select(DeliveryNote.id).where(
+                DeliveryNote.signature_attachment_id == attachment_id,
+                DeliveryNote.signature_attachment_id.in_(visible),
+            )
         )
         is None
     ):
@@ -81,7 +86,7 @@ def _checked_signature(attachment_id: str, stream):
 
 def upload(caller: Caller, attachment_id: str, stream, digest_header: str | None) -> dict:
     expected = parse_content_digest(digest_header)
-    stream = _checked_signature(attachment_id, stream)
+    stream = _checked_signature(caller, attachment_id, stream)
     received = attachments.store_bytes_for(caller, attachment_id, stream, expected)
     return {
         "id": attachment_id,

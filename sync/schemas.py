@@ -96,7 +96,7 @@ class AttachmentPushSchema(RecordSchema):
     filename = fields.String(required=True, validate=validate.Length(min=1, max=255))
     content_type = fields.String(required=True, validate=validate.Length(min=3, max=100))
     sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
-    size = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    size = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=2**31 - 1))
 
 
 PUSH_SCHEMAS = {

@@ -31,7 +31,7 @@ BYTES_RESPONSE = {
     "200": {
         "description": "The bytes, with the sniffed content type, `Content-Disposition: "
         "attachment`, `ETag` (the SHA-256) and `X-Content-Type-Options: nosniff`.",
-        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+        "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
     },
     "304": {"description": "Not modified (If-None-Match matched the ETag)"},
 }

@@ -53,6 +53,7 @@ def create_unit(data, block_id):
 @requires(*STAFF)
 @blp.arguments(TenancyCreateSchema)
 @blp.response(201, TenancySchema)
+@blp.doc(responses={"409": "CONFLICT"})  # tenancy_overlap
 def create_tenancy(data, unit_id):
     """Record that a tenant lives in a unit from a date (staff)."""
     return properties.create_tenancy(current_caller(), unit_id, **data)

@@ -33,6 +33,7 @@ def list_ticket_types():
 @requires("admin")
 @blp.arguments(TicketTypeSchema)
 @blp.response(201, TicketTypeSchema)
+@blp.doc(responses={"409": "CONFLICT"})  # ticket_type_exists
 def create_ticket_type(data):
     """Add a ticket type (admin)."""
     return settings.create_ticket_type(current_caller(), **data)
@@ -67,6 +68,7 @@ def list_holidays():
 @requires("admin")
 @blp.arguments(HolidaySchema)
 @blp.response(201, HolidaySchema)
+@blp.doc(responses={"409": "CONFLICT"})  # holiday_exists
 def add_holiday(data):
     """Add a holiday to the SLA calendar (admin)."""
     return settings.add_holiday(current_caller(), **data)

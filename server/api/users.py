@@ -40,6 +40,7 @@ def create_user(data):
 @requires("admin")
 @blp.arguments(DepartmentCreateSchema)
 @blp.response(201, DepartmentSchema)
+@blp.doc(responses={"409": "CONFLICT"})  # department_exists
 def create_department(data):
     """Create a department (admin)."""
     return people.create_department(current_caller(), **data)

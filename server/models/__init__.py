@@ -1,6 +1,7 @@
 """Typed SQLAlchemy 2 models of the server package; importing this registers them all."""
 
 from server.models.auth import Device, LoginFailure, RefreshToken, TokenFamily
+from server.models.mail import InboundMail, PasswordToken, SignupRequest
 from server.models.notifications import Counter, Holiday, Notification, OutboxMessage, SlaPolicy
 from server.models.people import ROLES, Department, User, department_members
 from server.models.properties import CERTIFICATE_KINDS, Block, Certificate, Tenancy, Unit
@@ -32,12 +33,15 @@ __all__ = [
     "Department",
     "Device",
     "Holiday",
+    "InboundMail",
     "LoginFailure",
     "Material",
     "Message",
     "Notification",
     "OutboxMessage",
+    "PasswordToken",
     "RefreshToken",
+    "SignupRequest",
     "SlaPolicy",
     "Tenancy",
     "TokenFamily",

@@ -22,7 +22,7 @@ class AttachmentUploadFormSchema(Schema):
         metadata={"description": "the bytes; its part's filename and Content-Type are used"},
     )
     message_id = fields.String(
-        validate=validate.Length(min=1, max=64),
+        validate=validate.Regexp(r"^[A-Za-z0-9_\-]{1,64}$", error="not a message id"),
         metadata={"description": "attach to this message of yours on the ticket"},
     )
 

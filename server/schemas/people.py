@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from server.models import ROLES
+from server.schemas.ids import id_field
 
 
 class UserCreateSchema(Schema):
@@ -11,9 +12,9 @@ class UserCreateSchema(Schema):
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     password = fields.String(required=True, validate=validate.Length(min=8, max=1024))
     phone = fields.String(validate=validate.Length(max=40))
-    department_ids = fields.List(fields.Integer(strict=True), load_default=list)
+    department_ids = fields.List(id_field(), load_default=list)
     company = fields.String(validate=validate.Length(max=200))
-    labour_category = fields.Integer(strict=True, allow_none=True)
+    labour_category = id_field(allow_none=True)
 
 
 class UserSchema(Schema):

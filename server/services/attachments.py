@@ -300,9 +300,12 @@ def store_bytes_for(
             "Send the bytes' SHA-256 as `Content-Digest: sha-256=:<base64>:`.",
             code="content_digest_required",
         )
-    record = db.session.get(Attachment, attachment_id)
+    # A record outside the caller's scope counts as absent (bytes may precede their
+    # record): answering 404 for it would reveal that the id exists.
+    record = db.session.scalar(
+        visible_attachment_query(caller).where(Attachment.id == attachment_id)
+    )
     if record is not None:
-        record = get_attachment(caller, None, attachment_id)
         if record.sha256 != expected_sha256:
             raise DomainError(
                 "The digest does not match the attachment record's sha256.",

@@ -30,6 +30,11 @@ def people(make):
     return agency(make)
 
 
+def text_of(message) -> str:
+    """The plain-text part (notifications carry text and HTML alternatives)."""
+    return message.get_body(("plain",)).get_content()
+
+
 def reply(client, make, ticket, author, body, visibility="public"):
     response = client.post(
         f"/api/tickets/{ticket.id}/messages",
@@ -66,7 +71,7 @@ def test_a_staff_reply_reaches_the_tenant_by_mail_and_in_the_app(app, client, ma
     assert mail["Auto-Submitted"] == "auto-generated"
     assert mail["Message-ID"].startswith("<") and mail["Message-ID"].endswith("@localhost>")
     assert mail["X-Fieldline-Ticket"] == ticket.ref
-    assert "A plumber comes on Tuesday morning." in mail.get_content()
+    assert "A plumber comes on Tuesday morning." in text_of(mail)
     assert envelope.mail_from == "fieldline@localhost"
     [entry] = feed(client, make, people.tenant)
     assert entry["kind"] == "message" and entry["ticket_id"] == ticket.id
@@ -116,7 +121,7 @@ def test_staff_only_messages_never_notify_tenants_or_contractors(app, client, ma
     for user in (people.tenant, people.contractor):
         assert len(smtp.inbox.to(user.email)) == before[user.email]
         assert all("arrears" not in e["body"] for e in feed(client, make, user))
-    [note] = [m for m in smtp.inbox.to(people.manager.email) if "arrears" in m.get_content()]
+    [note] = [m for m in smtp.inbox.to(people.manager.email) if "arrears" in text_of(m)]
     assert note["Subject"] == f"[{ticket.ref}] New message on Leaking tap"
 
 
@@ -128,8 +133,8 @@ def test_team_messages_reach_the_contractor_but_not_the_tenant(app, client, make
     run_once(app)
 
     contractor_mail = smtp.inbox.to(people.contractor.email)
-    assert any("Gate code is 4711." in m.get_content() for m in contractor_mail)
-    assert all("4711" not in m.get_content() for m in smtp.inbox.to(people.tenant.email))
+    assert any("Gate code is 4711." in text_of(m) for m in contractor_mail)
+    assert all("4711" not in text_of(m) for m in smtp.inbox.to(people.tenant.email))
     assert any(e["body"] == "Gate code is 4711." for e in feed(client, make, people.contractor))
     assert all("4711" not in e["body"] for e in feed(client, make, people.tenant))
 
@@ -153,7 +158,7 @@ def test_mail_is_written_to_a_folder_as_eml_files_when_no_smtp_server_is_configu
     [tenant_mail] = [m for m in parsed if m["To"].addresses[0].addr_spec == people.tenant.email]
     assert tenant_mail["Subject"] == f"[{ticket.ref}] New message on Leaking tap"
     assert tenant_mail["Message-ID"].strip("<>").replace("@", "_") + ".eml" in names
-    assert "Written to disk." in tenant_mail.get_content()
+    assert "Written to disk." in text_of(tenant_mail)
 
 
 def test_a_line_break_in_a_summary_cannot_add_a_mail_header(app, make, smtp, people):

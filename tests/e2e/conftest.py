@@ -81,3 +81,5 @@ def live_server(app, database_url, tmp_path):
     server.terminate()
     server.wait(timeout=10)
     log.close()
+    # Shown by pytest only when the test failed: the server's side of the story.
+    print((tmp_path / "server.log").read_text()[-20000:])

@@ -1,0 +1,211 @@
+"""Rates and invoices: labour categories (admin), drafts, issue, credit notes, PDF and XML.
+
+Invoices are for staff only: tenants and contractors get 403 on every invoice
+endpoint (whatever the ticket), staff see the invoices of the tickets in their scope
+(departments, managed blocks) and 404 for the rest, admins see all.
+"""
+
+from flask import current_app, stream_with_context
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from billing import exports, invoices, service
+from billing.models import LabourCategory
+from billing.schemas import (
+    ContractorCategorySchema,
+    ContractorRateSchema,
+    CreditNoteCreateSchema,
+    DraftCreateSchema,
+    ExportQuerySchema,
+    InvoiceListQuerySchema,
+    InvoiceSchema,
+    LabourCategoryCreateSchema,
+    LabourCategorySchema,
+    XmlQuerySchema,
+)
+from server.api.access import requires
+from server.auth import current_caller
+from server.errors import Invalid, NotFound
+from server.extensions import db
+from server.models import User
+from server.scope import ticket_scope
+
+rates_blp = Blueprint(
+    "billing_rates", __name__, url_prefix="/api/billing", description="Billing rates"
+)
+blp = Blueprint(
+    "invoices",
+    __name__,
+    url_prefix="/api/invoices",
+    description=(
+        "Invoices and credit notes (staff). Amounts are decimal strings. Numbers are "
+        "gapless per series and year (INV-2026-000001, credit notes CN-2026-000001) and "
+        "given when a draft is issued; issued documents never change."
+    ),
+)
+ACTION_ERRORS = {"403": "FORBIDDEN", "409": "CONFLICT"}
+STAFF = ("staff", "admin")
+# Access is re-checked on every read, so caches revalidate.
+DOCUMENT_HEADERS = {"Cache-Control": "private, no-cache"}
+
+
+@rates_blp.post("/labour-categories")
+@requires("admin")
+@rates_blp.arguments(LabourCategoryCreateSchema)
+@rates_blp.response(201, LabourCategorySchema)
+@rates_blp.alt_response(409, response="CONFLICT")
+def create_labour_category(data):
+    """Admin: a labour category with its hourly rate (net of VAT)."""
+    return service.create_labour_category(current_caller(), **data)
+
+
+@rates_blp.get("/labour-categories")
+@requires(*STAFF)
+@rates_blp.response(200, LabourCategorySchema(many=True))
+def list_labour_categories():
+    """Labour categories and their hourly rates."""
+    return db.session.scalars(select(LabourCategory).order_by(LabourCategory.name)).all()
+
+
+@rates_blp.put("/contractors/<int:user_id>/labour-category")
+@requires("admin")
+@rates_blp.arguments(ContractorCategorySchema)
+@rates_blp.response(200, ContractorRateSchema)
+def set_labour_category(data, user_id):
+    """Admin: put a contractor in a labour category (null: none). Drafts made from now
+    on bill their hours at that category's rate."""
+    user = db.session.get(User, user_id)
+    if user is None or user.role != "contractor":
+        raise NotFound("No such contractor.", code="contractor_not_found")
+    category = data["labour_category"]
+    if category is not None and db.session.get(LabourCategory, category) is None:
+        raise Invalid("Unknown labour category.", errors={"labour_category": ["unknown"]})
+    user.labour_category_id = category
+    db.session.flush()
+    return user
+
+
+@blp.get("")
+@requires(*STAFF)
+@blp.arguments(InvoiceListQuerySchema, location="query")
+@blp.response(200, InvoiceSchema(many=True))
+def list_invoices(query):
+    """Invoices and credit notes in the caller's scope, oldest first (`ticket_id` filters)."""
+    return service.list_invoices(current_caller(), query.get("ticket_id"))
+
+
+@blp.post("")
+@requires(*STAFF)
+@blp.doc(responses=ACTION_ERRORS)
+@blp.arguments(DraftCreateSchema)
+@blp.response(201, InvoiceSchema)
+def create_draft(data):
+    """Draft an invoice by hand from a chargeable ticket's work not yet invoiced.
+
+    Signing a delivery note does this by itself; by hand it is for work invoiced
+    again after a credit note, or after a draft was discarded."""
+    return service.draft_for_ticket(current_caller(), data["ticket_id"])
+
+
+@blp.get("/<int:invoice_id>")
+@requires(*STAFF)
+@blp.response(200, InvoiceSchema)
+def detail(invoice_id):
+    """An invoice or credit note with its lines."""
+    return service.get_visible_invoice(current_caller(), invoice_id)
+
+
+@blp.delete("/<int:invoice_id>")
+@requires(*STAFF)
+@blp.doc(responses=ACTION_ERRORS)
+@blp.response(204)
+def discard(invoice_id):
+    """Discard a draft (409 once issued); its work can be drafted again."""
+    service.discard_draft(current_caller(), invoice_id)
+
+
+@blp.post("/<int:invoice_id>/issue")
+@requires(*STAFF)
+@blp.doc(responses=ACTION_ERRORS)
+@blp.response(200, InvoiceSchema)
+def issue(invoice_id):
+    """Issue a draft: it gets the next number of its series and never changes again.
+    Sends `invoice.issued` to the ERP endpoints."""
+    return service.issue_invoice(current_caller(), invoice_id)
+
+
+@blp.post("/<int:invoice_id>/credit-notes")
+@requires(*STAFF)
+@blp.doc(responses=ACTION_ERRORS)
+@blp.arguments(CreditNoteCreateSchema)
+@blp.response(201, InvoiceSchema)
+def credit(data, invoice_id):
+    """Credit an issued invoice in full: a credit note with the same lines negated, its
+    own number (CN-…), `invoice.credited` to the ERP. The invoice becomes `credited`."""
+    return service.credit_invoice(current_caller(), invoice_id, data["reason"])
+
+
+@blp.get("/<int:invoice_id>.pdf")
+@requires(*STAFF)
+@blp.response(200, {"type": "string", "format": "binary"}, content_type="application/pdf")
+def pdf(invoice_id):
+    """The invoice as PDF: Factur-X (PDF/A-3 with the CII XML inside) once issued, when
+    AGENCY_VAT_ID is set. The same invoice always gives the same bytes."""
+    invoice = service.get_visible_invoice(current_caller(), invoice_id)
+    name = invoice.number or f"draft-{invoice.id}"
+    headers = dict(DOCUMENT_HEADERS, **{"Content-Disposition": f'inline; filename="{name}.pdf"'})
+    return current_app.response_class(
+        invoices.pdf_bytes(invoice), mimetype="application/pdf", headers=headers
+    )
+
+
+@blp.get("/<int:invoice_id>.xml")
+@requires(*STAFF)
+@blp.arguments(XmlQuerySchema, location="query")
+@blp.response(200, {"type": "string"}, content_type="application/xml")
+@blp.alt_response(409, response="CONFLICT")
+def xml(query, invoice_id):
+    """EN 16931 e-invoice of an issued invoice or credit note: `flavor=cii` (Factur-X /
+    UN/CEFACT CII, the default) or `ubl` (UBL 2.1). 409 for a draft, or when
+    AGENCY_VAT_ID is not set."""
+    invoice = service.get_visible_invoice(current_caller(), invoice_id)
+    flavor = query["flavor"]
+    headers = dict(
+        DOCUMENT_HEADERS,
+        **{"Content-Disposition": f'inline; filename="{invoice.number}-{flavor}.xml"'},
+    )
+    return current_app.response_class(
+        invoices.xml_bytes(invoice, flavor), mimetype="application/xml", headers=headers
+    )
+
+
+exports_blp = Blueprint(
+    "exports",
+    __name__,
+    url_prefix="/api/exports",
+    description=(
+        "Back-office CSV exports (staff: their departments and blocks; admin: all), "
+        "streamed. UTF-8, header row, ISO 8601 dates and UTC times, decimal strings, "
+        "cells that could start a spreadsheet formula escaped with a leading quote."
+    ),
+)
+
+
+@exports_blp.get(f"/<any({', '.join(exports.KINDS)}):kind>.csv")
+@requires(*STAFF)
+@exports_blp.arguments(ExportQuerySchema, location="query")
+@exports_blp.response(200, {"type": "string"}, content_type="text/csv")
+def export(query, kind):
+    """One export as CSV: `tickets`, `time_entries`, `materials`, `invoices`,
+    `invoice_lines`, or `xero_invoices` (Xero's sales invoice import, one row per line).
+    `from` and `to` are dates in the agency's timezone, both inclusive."""
+    scope = ticket_scope(current_caller())
+    chunks = exports.csv_chunks(kind, scope, query.get("start"), query.get("end"))
+    headers = {
+        "Content-Disposition": f'attachment; filename="{kind}.csv"',
+        "Cache-Control": "private, no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
+    return current_app.response_class(
+        stream_with_context(chunks), mimetype="text/csv", headers=headers
+    )

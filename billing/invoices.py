@@ -1,0 +1,146 @@
+"""An invoice row as documents: the printable PDF and EN 16931 XML (CII or UBL).
+
+An issued invoice's PDF is a Factur-X PDF (PDF/A-3 with the CII XML attached)
+when the seller's VAT id is configured (`AGENCY_VAT_ID`, required by EN 16931);
+otherwise, and for drafts, it is the plain PDF. Both are deterministic: the
+factur-x package stamps the wall clock into the file, so that clock is pinned to
+the invoice's issue time while it runs (under a lock: the pin is process-wide).
+"""
+
+import threading
+from datetime import UTC, datetime
+
+from flask import current_app
+
+from billing import einvoice
+from billing.invoice_pdf import InvoiceDocument, render_invoice_pdf
+from billing.models import Invoice
+from billing.money import Totals, compute_invoice
+from billing.service import money_lines
+from server.errors import Conflict
+from server.extensions import db
+from server.models import Ticket
+
+FLAVORS = ("cii", "ubl")
+_FACTURX_CLOCK = threading.Lock()
+
+
+def _address_lines(text: str) -> tuple[str, ...]:
+    parts = [p.strip() for p in text.replace("\n", ",").split(",") if p.strip()]
+    return tuple(parts[:3])
+
+
+def _totals(invoice: Invoice) -> Totals:
+    """The VAT breakdown, recomputed from the stored lines (and checked against them)."""
+    _, totals = compute_invoice(money_lines(invoice), invoice.currency)
+    stored = (invoice.net_total, invoice.vat_total, invoice.gross_total)
+    if (totals.net_total, totals.vat_total, totals.gross_total) != stored:
+        raise RuntimeError(f"invoice {invoice.id}: stored totals disagree with its lines")
+    return totals
+
+
+def _context(invoice: Invoice):
+    ticket = db.session.get(Ticket, invoice.ticket_id)
+    credited = (
+        db.session.get(Invoice, invoice.credited_invoice_id) if invoice.kind != "invoice" else None
+    )
+    buyer_lines = [ticket.block.address]
+    if ticket.unit is not None:
+        buyer_lines.insert(0, ticket.unit.name)
+    return ticket, credited, _address_lines(", ".join(buyer_lines))
+
+
+def document(invoice: Invoice) -> InvoiceDocument:
+    config = current_app.config
+    ticket, credited, buyer_lines = _context(invoice)
+    return InvoiceDocument(
+        kind=invoice.kind,
+        number=invoice.number,
+        issue_date=invoice.issue_date,
+        due_date=invoice.due_date,
+        document_time=invoice.issued_at or invoice.created_at,
+        currency=invoice.currency,
+        seller_name=config["AGENCY_NAME"],
+        seller_address_lines=_address_lines(config["AGENCY_ADDRESS"]),
+        seller_vat_id=config.get("AGENCY_VAT_ID") or None,
+        buyer_name=invoice.bill_to,
+        buyer_address_lines=buyer_lines,
+        ticket_ref=ticket.ref,
+        ticket_summary=ticket.summary,
+        lines=tuple(money_lines(invoice)),
+        totals=_totals(invoice),
+        credited_number=credited.number if credited is not None else None,
+        reason=invoice.reason,
+    )
+
+
+def e_invoice(invoice: Invoice) -> einvoice.EInvoice:
+    """The EN 16931 snapshot of an issued invoice or credit note."""
+    config = current_app.config
+    if invoice.number is None:
+        raise Conflict("A draft has no e-invoice; issue it first.", code="invoice_not_issued")
+    if not config.get("AGENCY_VAT_ID"):
+        raise Conflict(
+            "E-invoices need the seller's VAT id: set AGENCY_VAT_ID.",
+            code="einvoice_not_configured",
+        )
+    ticket, credited, buyer_lines = _context(invoice)
+    seller = einvoice.Party(
+        name=config["AGENCY_NAME"],
+        address_lines=_address_lines(config["AGENCY_ADDRESS"]),
+        postcode=config.get("AGENCY_POSTCODE", ""),
+        city=config.get("AGENCY_CITY", ""),
+        country_code=config.get("AGENCY_COUNTRY", "GB"),
+        vat_id=config["AGENCY_VAT_ID"],
+    )
+    buyer = einvoice.Party(
+        name=invoice.bill_to,
+        address_lines=buyer_lines,
+        postcode="",
+        city="",
+        country_code=config.get("AGENCY_COUNTRY", "GB"),
+    )
+    delivered = invoice.created_at.astimezone(UTC).date()
+    return einvoice.EInvoice(
+        number=invoice.number,
+        type=invoice.kind,
+        issue_date=invoice.issue_date,
+        due_date=invoice.due_date,
+        delivery_date=min(delivered, invoice.issue_date),
+        currency=invoice.currency,
+        seller=seller,
+        buyer=buyer,
+        lines=einvoice.lines_from_money(money_lines(invoice)),
+        totals=_totals(invoice),
+        payment_reference=invoice.number if invoice.kind == "invoice" else None,
+        preceding_invoice_number=credited.number if credited is not None else None,
+        preceding_invoice_date=credited.issue_date if credited is not None else None,
+        payee_account=config.get("AGENCY_PAYEE_ACCOUNT") or None,
+        notes=(f"Ticket {ticket.ref}",) + ((invoice.reason,) if invoice.reason else ()),
+    )
+
+
+def xml_bytes(invoice: Invoice, flavor: str) -> bytes:
+    snapshot = e_invoice(invoice)
+    return einvoice.cii_xml(snapshot) if flavor == "cii" else einvoice.ubl_xml(snapshot)
+
+
+def pdf_bytes(invoice: Invoice) -> bytes:
+    pdf = render_invoice_pdf(document(invoice))
+    if invoice.number is None or not current_app.config.get("AGENCY_VAT_ID"):
+        return pdf
+    return _facturx(pdf, e_invoice(invoice), invoice.issued_at)
+
+
+def _facturx(pdf: bytes, snapshot: einvoice.EInvoice, when: datetime) -> bytes:
+    import facturx.facturx as engine
+
+    when = when.astimezone(UTC)
+    clock = (engine._get_pdf_timestamp, engine._get_metadata_timestamp)
+    with _FACTURX_CLOCK:
+        engine._get_pdf_timestamp = lambda date=None: clock[0](date or when)
+        engine._get_metadata_timestamp = lambda: when.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+        try:
+            return einvoice.facturx_pdf(pdf, snapshot)
+        finally:
+            engine._get_pdf_timestamp, engine._get_metadata_timestamp = clock

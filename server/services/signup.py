@@ -1,0 +1,182 @@
+"""Username requests and set-password links.
+
+Anyone may ask for a login; the answer never says whether the address is known (the
+request is recorded the same way either way, so neither the body nor the timing
+differ), and requests are rate-limited per client address and per email. Staff
+approve a request, which creates the tenant (optionally with a tenancy) and mails a
+set-password link; or reject it.
+
+A set-password link carries a secret derived from SECRET_KEY and a random per-link
+salt (server.mail_tokens): the database keeps only its SHA-256, the outbox row only
+the link's id, and the worker derives the secret when it writes the mail. A link is
+used once and expires after SET_PASSWORD_TTL_HOURS.
+"""
+
+import json
+import secrets
+from datetime import date, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from server.auth import Caller
+from server.db import utcnow
+from server.errors import Conflict, DomainError, NotFound, TooManyRequests
+from server.extensions import db
+from server.mail_tokens import set_password_token, token_hash
+from server.models import OutboxMessage, PasswordToken, SignupRequest, User
+from server.passwords import hash_password
+from server.services.outbox import PermanentFailure
+from server.services.people import create_user
+from server.services.properties import create_tenancy
+
+WINDOW = timedelta(hours=1)
+
+
+def request_signup(*, email: str, name: str, remote_addr: str | None, **hints) -> None:
+    """Record a request for a login (202 whatever the address; see the module doc)."""
+    email = email.strip().lower()
+    since = utcnow() - WINDOW
+    limit = current_app.config["SIGNUP_MAX_PER_HOUR"]
+    recent = select(func.count()).where(SignupRequest.created_at >= since)
+    by_address = db.session.scalar(recent.where(SignupRequest.remote_addr == remote_addr))
+    by_email = db.session.scalar(recent.where(SignupRequest.email == email))
+    if by_address >= limit or by_email >= limit:
+        raise TooManyRequests(
+            "Too many requests; try again later.",
+            code="signup_throttled",
+            headers={"Retry-After": str(int(WINDOW.total_seconds()))},
+        )
+    db.session.add(
+        SignupRequest(
+            email=email,
+            name=" ".join(name.split()),
+            block_hint=hints.get("block_hint"),
+            unit_hint=hints.get("unit_hint"),
+            message=hints.get("message"),
+            remote_addr=remote_addr,
+        )
+    )
+    db.session.flush()
+
+
+def list_requests(caller: Caller, status: str | None, limit: int):
+    query = select(SignupRequest).order_by(SignupRequest.id.desc()).limit(limit)
+    if status:
+        query = query.where(SignupRequest.status == status)
+    return db.session.scalars(query).all()
+
+
+def account_exists(email: str) -> bool:
+    """Shown to staff only, so they can point the person at their existing login."""
+    return db.session.scalar(select(User.id).where(User.email == email)) is not None
+
+
+def _pending(request_id: int) -> SignupRequest:
+    request = db.session.get(SignupRequest, request_id, with_for_update=True)
+    if request is None:
+        raise NotFound("No such signup request.", code="signup_request_not_found")
+    if request.status != "pending":
+        raise Conflict(f"This request was already {request.status}.", code="signup_decided")
+    return request
+
+
+def approve(
+    caller: Caller,
+    request_id: int,
+    *,
+    name: str | None = None,
+    unit_id: int | None = None,
+    starts_on: date | None = None,
+) -> SignupRequest:
+    """Create the tenant (with a tenancy of `unit_id` if given) and mail the link."""
+    request = _pending(request_id)
+    user = create_user(
+        caller,
+        email=request.email,
+        name=name or request.name,
+        role="tenant",
+        password=secrets.token_urlsafe(32),  # nobody knows it: the link sets the real one
+    )
+    if unit_id is not None:
+        create_tenancy(caller, unit_id, tenant_id=user.id, starts_on=starts_on or date.today())
+    send_password_link(user)
+    request.status, request.user_id = "approved", user.id
+    request.decided_at, request.decided_by_id = utcnow(), caller.user.id
+    db.session.flush()
+    return request
+
+
+def reject(caller: Caller, request_id: int) -> SignupRequest:
+    request = _pending(request_id)
+    request.status, request.decided_at, request.decided_by_id = "rejected", utcnow(), caller.id
+    db.session.flush()
+    return request
+
+
+def send_password_link(user: User) -> PasswordToken:
+    """A new single-use link for `user`, mailed through the outbox."""
+    hours = current_app.config["SET_PASSWORD_TTL_HOURS"]
+    salt = secrets.token_hex(32)
+    token = set_password_token(current_app.config["SECRET_KEY"], salt)
+    row = PasswordToken(
+        user_id=user.id,
+        token_hash=token_hash(token),
+        salt=salt,
+        expires_at=utcnow() + timedelta(hours=hours),
+    )
+    db.session.add(row)
+    db.session.flush()
+    body = (
+        f"Hello {user.name},\n\nyour Fieldline login is {user.email}. Choose your password "
+        f"here (the link works once, for {hours} hours):\n\n{{link}}\n"
+    )
+    payload = {
+        "to": user.email,
+        "to_name": user.name,
+        "subject": "Your Fieldline login",
+        "body": body,
+        "password_token_id": row.id,
+    }
+    db.session.add(
+        OutboxMessage(
+            channel="email",
+            dedupe_key=f"email:password-token:{row.id}",
+            payload=json.dumps(payload, ensure_ascii=False),
+        )
+    )
+    return row
+
+
+def expand_password_link(payload: dict, secret: str) -> dict:
+    """The worker's side: put the derived link into the mail body."""
+    row = db.session.get(PasswordToken, payload["password_token_id"])
+    if row is None:
+        raise PermanentFailure("the set-password link no longer exists")
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    link = f"{base}/set-password?token={set_password_token(secret, row.salt)}"
+    return {**payload, "body": payload["body"].replace("{link}", link)}
+
+
+def set_password(token: str, password: str) -> User:
+    """Use a link once: set the password, spend the link (and the user's other links)."""
+    row = db.session.scalar(
+        select(PasswordToken).where(PasswordToken.token_hash == token_hash(token)).with_for_update()
+    )
+    now = utcnow()
+    if row is None or row.used_at is not None:
+        raise DomainError("This link is not valid (any more).", code="password_link_invalid")
+    if row.expires_at <= now:
+        raise DomainError("This link has expired; ask for a new one.", code="password_link_expired")
+    user = db.session.get(User, row.user_id)
+    if user is None or not user.is_active:
+        raise DomainError("This link is not valid (any more).", code="password_link_invalid")
+    user.password_hash = hash_password(password)
+    for other in db.session.scalars(
+        select(PasswordToken).where(
+            PasswordToken.user_id == user.id, PasswordToken.used_at.is_(None)
+        )
+    ):
+        other.used_at = now
+    db.session.flush()
+    return user

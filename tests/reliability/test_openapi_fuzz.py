@@ -1,0 +1,151 @@
+"""Schemathesis drives every operation of `/api/openapi.json` against the app in
+process, with a real bearer token, and checks each answer against the document:
+never a 5xx, only documented status codes (the catch-all `default` response is
+removed first, so every status must be listed), the documented content type and a
+body matching the documented schema. An admin runs every operation, a tenant every
+operation too (so 403/404 must be documented), a contractor's device the sync
+endpoints. Bounded: FUZZ_EXAMPLES examples per operation (a tenant's third of them)."""
+
+import io
+import os
+import types
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+FUZZ_SETTINGS = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    # The same examples on every CI run; FUZZ_RANDOM=1 (and more FUZZ_EXAMPLES) explores.
+    derandomize=not os.environ.get("FUZZ_RANDOM"),
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+
+
+# Raw bodies (inbound mail) are bytes on the wire, like any binary upload.
+schemathesis.serializer.alias("message/rfc822", "application/octet-stream")
+
+
+def _without_catch_all(spec: dict) -> dict:
+    """Drop `default` (any other error is problem+json), so that an answered status
+    that is not listed by name fails the check."""
+    for path in spec["paths"].values():
+        for operation in path.values():
+            if isinstance(operation, dict):
+                operation.get("responses", {}).pop("default", None)
+    return spec
+
+
+def _no_dns(*args, **kwargs):
+    raise OSError("no DNS lookups in tests")
+
+
+@pytest.fixture
+def fuzz_app(app, ours, theirs, monkeypatch):
+    """The app with data to hit, and webhook URLs never looked up in DNS."""
+    monkeypatch.setattr(
+        "billing.url_guard.socket", types.SimpleNamespace(getaddrinfo=_no_dns, SOCK_STREAM=1)
+    )
+    app.config["ERP_INBOUND_SECRET"] = "whsec_" + "A" * 32
+
+    @app.after_request
+    def read_files_now(response):
+        # Schemathesis reads a response but never closes it; a file behind it would be
+        # left open (gunicorn closes it; the test client relies on the caller).
+        if response.direct_passthrough:
+            response.direct_passthrough = False
+            response.make_sequence()  # the bytes in memory,
+            response.close()  # the file behind them closed
+        return response
+
+    return app
+
+
+@pytest.fixture
+def known_ids(fuzz_app, client, make, ours) -> dict:
+    """Path parameters that name real rows, so valid examples get past the 404."""
+    upload = client.post(
+        f"/api/tickets/{ours.ticket.id}/attachments",
+        data={"file": (io.BytesIO(b"A note about the leak."), "note.txt", "text/plain")},
+        headers=make.headers(ours.tenant),
+        content_type="multipart/form-data",
+    )
+    assert upload.status_code == 201
+    return {
+        "ticket_id": ours.ticket.id,
+        "block_id": ours.block.id,
+        "unit_id": ours.unit.id,
+        "contractor_id": ours.contractor.id,
+        "user_id": ours.contractor.id,
+        "attachment_id": upload.get_json()["id"],
+    }
+
+
+def _schema(app):
+    spec = _without_catch_all(app.test_client().get("/api/openapi.json").get_json())
+    schema = schemathesis.openapi.from_dict(spec)
+    schema.app = app
+    return schema
+
+
+ROLES = {
+    # role -> (who in `ours`, device id, which paths, share of FUZZ_EXAMPLES)
+    "admin": ("admin", None, "", 1),
+    "tenant": ("tenant", None, "", 3),
+    "contractor": ("contractor", "fuzz-handheld", "/api/sync/", 1),
+}
+
+
+def fuzz_operation(operation, headers, ids: dict, examples: int) -> str | None:
+    """Run one operation's examples (valid, invalid, and valid on real rows); the
+    failure, if any."""
+    strategies = [
+        operation.as_strategy(GenerationMode.POSITIVE),
+        operation.as_strategy(GenerationMode.NEGATIVE),
+    ]
+    names = {p.name for p in operation.path_parameters}
+    if names and names <= set(ids):
+        real = {name: ids[name] for name in names}
+        strategies.append(operation.as_strategy(GenerationMode.POSITIVE, path_parameters=real))
+
+    @settings(FUZZ_SETTINGS, max_examples=examples)
+    @given(case=st.one_of(strategies))
+    def run(case):
+        case.call_and_validate(headers=headers, checks=CHECKS)
+
+    try:
+        run()
+    except (Exception, BaseExceptionGroup) as failure:  # collected, reported below
+        return f"{operation.label}: {failure}"
+    return None
+
+
+@pytest.mark.parametrize("role", sorted(ROLES))
+def test_every_operation_answers_as_documented(fuzz_app, make, ours, known_ids, role):
+    who, device, prefix, share = ROLES[role]
+    headers = make.headers(getattr(ours, who), device_id=device)
+    examples = max(1, EXAMPLES // share)
+    failures = []
+    for result in _schema(fuzz_app).get_all_operations():
+        operation = result.ok()
+        if operation.path.startswith(prefix):
+            failures.append(fuzz_operation(operation, headers, known_ids, examples))
+    failures = [f for f in failures if f]
+    assert not failures, "\n\n".join(failures)
