@@ -136,8 +136,11 @@ class Device:
             self.pending[table][record["id"]] = record
 
 
-def device_process(base, emails, seconds, seed, results):
-    """A process running one thread per device; sends back samples and final states."""
+def device_process(base, emails, seconds, seed, results, writers_done, drained, compare):
+    """A process running one thread per device; sends back samples and final states.
+
+    The final check waits until the staff writer has stopped, so the server's view
+    no longer moves while devices and fresh pulls are compared."""
     rng = random.Random(seed)
     devices = [Device(base, email, f"load-{seed}-{i}") for i, email in enumerate(emails)]
     stop = time.monotonic() + seconds
@@ -153,11 +156,15 @@ def device_process(base, emails, seconds, seed, results):
         t.start()
     for t in threads:
         t.join()
-    mismatches = 0
-    for email, device in zip(emails, devices, strict=True):
-        for _ in range(5):  # drain what is pending, then pick up the server's echo
+    writers_done.wait(timeout=120)
+    for device in devices:  # push whatever is still pending
+        for _ in range(5):
             if device.sync() and not any(device.pending.values()):
                 break
+    drained.put(seed)
+    compare.wait(timeout=300)  # every device everywhere has pushed: nothing moves now
+    mismatches = 0
+    for email, device in zip(emails, devices, strict=True):
         device.sync()
         fresh = Device(base, email, f"check-{uuid.uuid4().hex[:6]}")
         fresh.sync()
@@ -316,10 +323,13 @@ def main() -> None:
                 time.sleep(0.2)
         chosen = emails[: args.devices]
         groups = [chosen[i :: args.processes] for i in range(args.processes)]
-        results = multiprocessing.get_context("spawn").Queue()
+        spawn = multiprocessing.get_context("spawn")
+        results, drained = spawn.Queue(), spawn.Queue()
+        writers_done, compare = spawn.Event(), spawn.Event()
         processes = [
-            multiprocessing.get_context("spawn").Process(
-                target=device_process, args=(base, group, args.seconds, n, results)
+            spawn.Process(
+                target=device_process,
+                args=(base, group, args.seconds, n, results, writers_done, drained, compare),
             )
             for n, group in enumerate(groups)
             if group
@@ -332,13 +342,17 @@ def main() -> None:
         for p in processes:
             p.start()
         writer.start()
+        writer.join()
+        writers_done.set()
+        for _ in processes:
+            drained.get(timeout=600)
+        compare.set()
         collected = [results.get(timeout=args.seconds + 600) for _ in processes]
         for p in processes:
             p.join(timeout=60)
-        writer.join()
         samples = [s for c in collected for s in c[0]]
         mismatches = sum(c[1] for c in collected)
-        loop_samples = [s for s in samples]
+        loop_samples = samples
         elapsed = max(args.seconds, 1e-9)
         print(
             f"\nload test: {len(chosen)} devices, {args.seconds:.0f} s, gunicorn "

@@ -46,7 +46,7 @@ NOT_IDS = {"priority", "kind"}
 
 
 def id_routes(app) -> list:
-    """(endpoint, method, rule) for every /api route with an id in its path."""
+    """(endpoint, method, rule) for every route with an id (or token) in its path."""
     routes = []
     for rule in app.url_map.iter_rules():
         if not set(rule.arguments) - NOT_IDS:
