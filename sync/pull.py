@@ -228,10 +228,22 @@ def pull(caller: Caller, last_pulled_at: int | None, migration: dict | None = No
             context.load_users({row.author_id for row in rows})
         for row in rows:
             changes[table][bucket_of(row)].append(serialize(row, context))
+        deleted = set()
         if gone:
-            changes[table]["deleted"] = sorted(
-                db.session.scalars(select(model.id).where(model.ticket_id.in_(gone)))
+            deleted |= set(db.session.scalars(select(model.id).where(model.ticket_id.in_(gone))))
+        if own_device is not None and since is not None:
+            # Work this device pushed to a ticket no longer on it is kept on the server
+            # but leaves the device, like the rest of that ticket did.
+            deleted |= set(
+                db.session.scalars(
+                    select(model.id).where(
+                        model.device_id == own_device,
+                        model.sync_seq > since,
+                        model.ticket_id.not_in(active),
+                    )
+                )
             )
+        changes[table]["deleted"] = sorted(deleted)
     return {"changes": changes, "timestamp": timestamp}
 
 

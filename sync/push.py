@@ -83,7 +83,7 @@ def parse(changes, max_records: int) -> dict:
                     errors.setdefault(table, {})[f"{key}.{index}"] = ["not an object"]
                     continue
                 try:
-                    clean[key].append((raw, schema.load(raw)))
+                    clean[key].append(schema.load(raw))
                 except ValidationError as exc:
                     errors.setdefault(table, {})[f"{key}.{index}"] = exc.messages
         for index, record_id in enumerate(lists["deleted"]):
@@ -114,7 +114,7 @@ class Push:
         existing = self._load_existing()
         for table in ORDER:
             fresh = []
-            for raw, data in self.parsed[table]["created"] + self.parsed[table]["updated"]:
+            for data in self.parsed[table]["created"] + self.parsed[table]["updated"]:
                 recorded = existing[table].get(data["id"])
                 if table == "delivery_notes":
                     self._delivery_note(data)  # the note service owns its re-push rules
@@ -123,14 +123,14 @@ class Push:
                 elif recorded is None:
                     self._create(table, data)
                 else:
-                    self._repush(table, recorded, data, raw)
+                    self._repush(table, recorded, data)
             self._create_in_bulk(table, fresh)
             for record_id in self.parsed[table]["deleted"]:
                 recorded = db.session.get(MODELS[table], record_id)
                 if recorded is not None and self._ticket_of(recorded) is not None:
                     self._refuse_delete(table, recorded)
-        for raw, data in self.parsed["tickets"]["updated"]:
-            self._status(data, raw)
+        for data in self.parsed["tickets"]["updated"]:
+            self._status(data)
         if self.device is not None:
             self.device.last_push_at = utcnow()
             self.device.pending_conflicts += self.conflicts
@@ -139,7 +139,7 @@ class Push:
     def _load_tickets(self) -> None:
         ids = set()
         for table in records.TABLES:
-            for _raw, data in self.parsed[table]["created"] + self.parsed[table]["updated"]:
+            for data in self.parsed[table]["created"] + self.parsed[table]["updated"]:
                 ids.add(int(data["ticket_id"] if table != "tickets" else data["id"]))
         if not ids:
             return
@@ -161,9 +161,7 @@ class Push:
     def _load_existing(self) -> dict:
         existing = {}
         for table, model in MODELS.items():
-            ids = [
-                d["id"] for _r, d in self.parsed[table]["created"] + self.parsed[table]["updated"]
-            ]
+            ids = [d["id"] for d in self.parsed[table]["created"] + self.parsed[table]["updated"]]
             rows = db.session.scalars(select(model).where(model.id.in_(ids))).all() if ids else []
             existing[table] = {row.id: row for row in rows}
             foreign = [r.id for r in rows if getattr(r, OWNER[table]) != self.caller.id]
@@ -212,7 +210,7 @@ class Push:
         fields = dict(data, created_at=data.get("created_at") or utcnow())
         delivery_note_service.receive_note(self.caller, ticket, fields, device=self.device)
 
-    def _repush(self, table: str, recorded, data: dict, raw: dict) -> None:
+    def _repush(self, table: str, recorded, data: dict) -> None:
         recorded_values = {c: getattr(recorded, c, None) for c in conflicts.COMPARED[table]}
         changed = conflicts.differences(table, recorded_values, data)
         if not changed:
@@ -248,7 +246,7 @@ class Push:
         )
         stamp(recorded)
 
-    def _status(self, data: dict, raw: dict) -> None:
+    def _status(self, data: dict) -> None:
         ticket = self.tickets[int(data["id"])]
         target = data["status"]
         if target == ticket.status:

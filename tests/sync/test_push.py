@@ -295,3 +295,21 @@ def test_revoked_device_cannot_push(world, client):
     client.post(f"/api/sync/devices/{device['id']}/revoke", headers=staff)
     response = world.push(headers, {"ticket_messages": {"created": [message(world)]}})
     assert response.status_code == 401
+
+
+def test_work_pushed_to_a_ticket_unassigned_meanwhile_then_leaves_the_device(world):
+    headers = world.headers("carl@x.test")
+    last = world.pull(headers).get_json()["timestamp"]
+    from server.services import assignments
+
+    world.as_staff(assignments.end_assignment, world.ticket_id, world.contractor_id)
+    gone = world.pull(headers, last).get_json()
+    assert gone["changes"]["tickets"]["deleted"] == [str(world.ticket_id)]
+    # The device still had this entry pending when the ticket left it: pushed, kept, removed.
+    pushed = world.push(
+        headers, {"time_entries": {"created": [time_entry(world)]}}, gone["timestamp"]
+    )
+    assert pushed.status_code == 200
+    after = world.pull(headers, gone["timestamp"]).get_json()["changes"]["time_entries"]
+    assert after["deleted"] == ["t-1"]
+    assert after["created"] == after["updated"] == []
