@@ -19,9 +19,7 @@ import argparse
 import multiprocessing
 import os
 import random
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -32,6 +30,8 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.gunicorn_server import gunicorn  # noqa: E402
 
 SECRET = "load-secret-key-0123456789abcdef0123456789abcdef0123456789abcdef"
 TABLES = (
@@ -215,12 +215,6 @@ def staff_writer(base: str, seconds: float, contractor_ids: list[int], stats: di
         time.sleep(0.1)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def prepare(url: str, instance: str, tickets: int, contractors: int) -> tuple[list, list]:
     from sqlalchemy import func, select
 
@@ -287,40 +281,8 @@ def main() -> None:
     instance = os.path.join(tempfile.gettempdir(), "fieldline-load")
     os.makedirs(instance, exist_ok=True)
     emails, contractor_ids = prepare(args.database_url, instance, args.tickets, args.contractors)
-    port = free_port()
-    env = dict(
-        os.environ,
-        DATABASE_URL=args.database_url,
-        INSTANCE_PATH=instance,
-        SECRET_KEY=SECRET,
-        AUTO_MIGRATE="never",
-        PASSWORD_HASH_PROFILE="strong",
-    )
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "server.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(args.workers),
-            "--threads",
-            "4",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(os.path.join(instance, "server.log"), "w"),
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            try:
-                requests.get(base + "/api/openapi.json", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.2)
+    log_path = os.path.join(instance, "server.log")
+    with gunicorn(args.database_url, instance, SECRET, args.workers, 4, log_path) as base:
         chosen = emails[: args.devices]
         groups = [chosen[i :: args.processes] for i in range(args.processes)]
         spawn = multiprocessing.get_context("spawn")
@@ -387,9 +349,6 @@ def main() -> None:
             f"(0 = no lost or duplicated records); median of all: "
             f"{statistics.median(all_times):.1f} ms"
         )
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 if __name__ == "__main__":

@@ -19,9 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import requests  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
+from bench.gunicorn_server import gunicorn  # noqa: E402
 from server import create_app  # noqa: E402
 from server.auth import Caller  # noqa: E402
 from server.extensions import db  # noqa: E402
@@ -259,46 +258,8 @@ def in_process(app, email: str, repeat: int) -> dict:
     return out
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def over_http(app, url: str, instance: str, email: str, repeat: int) -> dict:
-    port = free_port()
-    env = dict(
-        os.environ,
-        DATABASE_URL=url,
-        INSTANCE_PATH=instance,
-        SECRET_KEY=SECRET,
-        AUTO_MIGRATE="never",
-    )
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "server.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            "2",
-            "--threads",
-            "1",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                requests.get(base + "/api/openapi.json", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.2)
+    with gunicorn(url, instance, SECRET, workers=2, threads=1) as base:
         session = requests.Session()
         pair = session.post(
             base + "/api/auth/token",
@@ -331,9 +292,6 @@ def over_http(app, url: str, instance: str, email: str, repeat: int) -> dict:
             samples.append((time.perf_counter() - started) * 1000)
         out["pull_after_50"] = statistics.median(samples)
         return out
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def main() -> None:
