@@ -39,7 +39,9 @@ WRITABLE = {
 }
 
 
-def _current_tenancies(user_id: int, today: date):
+def current_units(user_id: int, today: date | None = None):
+    """Ids of the units a tenant lives in today (a subquery)."""
+    today = today or date.today()
     return select(Tenancy.unit_id).where(
         Tenancy.tenant_id == user_id,
         Tenancy.starts_on <= today,
@@ -67,7 +69,7 @@ def ticket_scope(caller: Caller, today: date | None = None):
             TicketContractor.ticket_id == Ticket.id, TicketContractor.contractor_id == user_id
         )
     if role == "tenant":
-        units = _current_tenancies(user_id, today or date.today())
+        units = current_units(user_id, today)
         blocks = select(Unit.block_id).where(Unit.id.in_(units))
         return or_(
             Ticket.reporter_id == user_id,
@@ -129,4 +131,25 @@ def is_participant(caller: Caller, ticket: Ticket) -> bool:
             )
             is True
         )
+    return False
+
+
+def may_read_block(caller: Caller, block_id: int) -> bool:
+    """Block-level data (certificates): staff; tenants living in the block; contractors
+    actively assigned to a ticket in it."""
+    if caller.role in ("staff", "admin"):
+        return True
+    if caller.role == "tenant":
+        lives_there = exists().where(
+            Unit.block_id == block_id, Unit.id.in_(current_units(caller.user.id))
+        )
+        return bool(db.session.scalar(select(lives_there)))
+    if caller.role == "contractor":
+        works_there = exists().where(
+            TicketContractor.contractor_id == caller.user.id,
+            TicketContractor.active.is_(True),
+            TicketContractor.ticket_id == Ticket.id,
+            Ticket.block_id == block_id,
+        )
+        return bool(db.session.scalar(select(works_there)))
     return False

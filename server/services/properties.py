@@ -1,8 +1,6 @@
 """Blocks, units, tenancies and certificates: who lives where, and what is certified."""
 
-from datetime import date
-
-from sqlalchemy import exists, or_, select
+from sqlalchemy import or_, select
 
 from server.auth import Caller
 from server.errors import Conflict, Invalid, NotFound
@@ -12,11 +10,10 @@ from server.models import (
     Certificate,
     Department,
     Tenancy,
-    Ticket,
-    TicketContractor,
     Unit,
     User,
 )
+from server.scope import may_read_block
 
 
 def _check_user(user_id: int | None, roles: tuple[str, ...], field: str) -> None:
@@ -96,44 +93,9 @@ def create_certificate(caller: Caller, block_id: int, **fields) -> Certificate:
     return certificate
 
 
-def may_read_block(caller: Caller, block: Block, today: date | None = None) -> bool:
-    """Staff; tenants living in the block; contractors assigned to work in it."""
-    if caller.role in ("staff", "admin"):
-        return True
-    today = today or date.today()
-    if caller.role == "tenant":
-        return bool(
-            db.session.scalar(
-                select(
-                    exists().where(
-                        Tenancy.tenant_id == caller.id,
-                        Tenancy.unit_id == Unit.id,
-                        Unit.block_id == block.id,
-                        Tenancy.starts_on <= today,
-                        or_(Tenancy.ends_on.is_(None), Tenancy.ends_on >= today),
-                    )
-                )
-            )
-        )
-    if caller.role == "contractor":
-        return bool(
-            db.session.scalar(
-                select(
-                    exists().where(
-                        TicketContractor.contractor_id == caller.id,
-                        TicketContractor.active.is_(True),
-                        TicketContractor.ticket_id == Ticket.id,
-                        Ticket.block_id == block.id,
-                    )
-                )
-            )
-        )
-    return False
-
-
 def certificates_of(caller: Caller, block_id: int) -> list[Certificate]:
     block = db.session.get(Block, block_id)
-    if block is None or not may_read_block(caller, block):
+    if block is None or not may_read_block(caller, block.id):
         raise NotFound("No such block.")
     return db.session.scalars(
         select(Certificate)

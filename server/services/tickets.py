@@ -10,8 +10,8 @@ from server.db import utcnow
 from server.domain import workflow
 from server.errors import Forbidden, Invalid
 from server.extensions import db
-from server.models import Block, Department, Tenancy, Ticket, TicketType, Unit, User
-from server.scope import get_visible_ticket, is_participant
+from server.models import Block, Department, Ticket, TicketType, Unit, User
+from server.scope import current_units, get_visible_ticket, is_participant
 from server.services import sla
 from server.services.assignments import start_assignment
 from server.services.counters import next_value
@@ -38,20 +38,10 @@ def _user_with_role(user_id: int, role: str, field: str) -> User:
 
 
 def _tenant_lives_in(tenant_id: int, block: Block, unit: Unit | None) -> bool:
-    today = utcnow().date()
-    query = (
-        select(Tenancy.id)
-        .join(Unit, Unit.id == Tenancy.unit_id)
-        .where(
-            Tenancy.tenant_id == tenant_id,
-            Unit.block_id == block.id,
-            Tenancy.starts_on <= today,
-            (Tenancy.ends_on.is_(None)) | (Tenancy.ends_on >= today),
-        )
-    )
+    homes = select(Unit.id).where(Unit.block_id == block.id, Unit.id.in_(current_units(tenant_id)))
     if unit is not None:
-        query = query.where(Unit.id == unit.id)
-    return db.session.scalar(query.limit(1)) is not None
+        homes = homes.where(Unit.id == unit.id)
+    return db.session.scalar(homes.limit(1)) is not None
 
 
 def report_ticket(caller: Caller, **fields) -> Ticket:

@@ -195,7 +195,7 @@ def test_the_idor_sweep_knows_every_route_with_an_id(app, ours):
 
 
 # Properties are the agency's reference data: staff read and maintain every block
-# (server.services.properties.may_read_block); tenants and contractors are scoped.
+# (server.scope.may_read_block); tenants and contractors are scoped.
 STAFF_AGENCY_WIDE = {
     "properties.create_tenancy",
     "properties.create_certificate",
