@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -35,7 +36,7 @@ from bench.gunicorn_server import gunicorn  # noqa: E402
 from server import create_app  # noqa: E402
 from server.auth import Caller  # noqa: E402
 from server.extensions import db  # noqa: E402
-from server.models import Ticket, TicketContractor, User  # noqa: E402
+from server.models import Ticket, TicketContractor, TimeEntry, User  # noqa: E402
 from server.seed import SEED_PASSWORD, seed  # noqa: E402
 from server.services import assignments, messages  # noqa: E402
 
@@ -160,40 +161,50 @@ def raw_floor(app, email: str) -> float:
     return median_ms(run, 9)
 
 
-def push_floor(app, repeat: int) -> float:
+def push_floor(app, repeat: int, ticket_id: int, contractor_id: int) -> float:
+    """The same 1,000 time-entry rows inserted with one executemany into a copy of the
+    time_entries table (same columns, indexes, foreign keys and rows: inserting into a
+    big index costs more than into an empty one), then committed."""
     with app.app_context():
         engine = db.engine
+        floor = TimeEntry.__table__.to_metadata(db.metadata, name="bench_floor")
+    for item in (*floor.indexes, *floor.constraints):
+        if item.name:
+            item.name = str(item.name).replace("time_entries", "bench_floor")
     with engine.begin() as conn:
-        conn.execute(text("DROP TABLE IF EXISTS bench_floor"))
-        conn.execute(
-            text(
-                "CREATE TABLE bench_floor (id VARCHAR(64) PRIMARY KEY, ticket_id "
-                "INTEGER, minutes INTEGER, note TEXT, created_at VARCHAR(40))"
-            )
-        )
+        floor.drop(conn, checkfirst=True)
+        floor.create(conn)
+        conn.execute(floor.insert().from_select(list(floor.c.keys()), TimeEntry.__table__.select()))
 
     def run():
+        now = datetime.now(UTC)
         rows = [
             {
                 "id": uuid.uuid4().hex,
-                "ticket_id": 1,
+                "ticket_id": ticket_id,
+                "contractor_id": contractor_id,
+                "started_at": None,
+                "ended_at": None,
                 "minutes": 30,
-                "note": "x",
-                "created_at": "2026-11-23T10:00:00",
+                "chargeable": True,
+                "note": "bench",
+                "created_at": now,
+                "received_at": now,
+                "device_id": None,
+                "sync_seq": 1,
+                "created_seq": 1,
             }
             for _ in range(1000)
         ]
+        started = time.perf_counter()
         with engine.begin() as conn:
-            conn.execute(
-                text(
-                    "INSERT INTO bench_floor VALUES (:id, :ticket_id, :minutes, :note, :created_at)"
-                ),
-                rows,
-            )
+            conn.execute(floor.insert(), rows)
+        return (time.perf_counter() - started) * 1000
 
-    result = median_ms(run, repeat)
+    result = statistics.median(run() for _ in range(repeat))
     with engine.begin() as conn:
-        conn.execute(text("DROP TABLE bench_floor"))
+        floor.drop(conn)
+    db.metadata.remove(floor)
     return result
 
 
@@ -254,7 +265,9 @@ def in_process(app, email: str, repeat: int) -> dict:
         pushes.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200, response.get_json()
     out["push_1000"] = statistics.median(pushes)
-    out["push_floor"] = push_floor(app, repeat)
+    with app.app_context():
+        contractor_id = db.session.scalar(select(User.id).where(User.email == email))
+    out["push_floor"] = push_floor(app, repeat, int(tickets[0]), contractor_id)
     return out
 
 

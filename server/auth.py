@@ -11,6 +11,7 @@ from functools import wraps
 
 import jwt
 from flask import current_app, g, request
+from sqlalchemy import select
 
 from server.db import utcnow
 from server.errors import Forbidden, NotAuthenticated
@@ -86,11 +87,16 @@ def load_caller() -> Caller:
     if "caller" in g:
         return g.caller
     claims = decode_access_token(_bearer_token())
-    user = db.session.get(User, int(claims["sub"]))
-    family = db.session.get(TokenFamily, claims["fam"])
-    if user is None or not user.is_active or family is None or family.user_id != user.id:
+    # One round trip for the session, its user and its device: every request pays it.
+    found = db.session.execute(
+        select(TokenFamily, User, Device)
+        .join(User, User.id == TokenFamily.user_id)
+        .outerjoin(Device, Device.id == TokenFamily.device_id)
+        .where(TokenFamily.id == str(claims["fam"]), User.id == int(claims["sub"]))
+    ).first()
+    if found is None or not found.User.is_active:
         raise NotAuthenticated("The account is not active.", code="token_revoked")
-    device = db.session.get(Device, family.device_id) if family.device_id else None
+    family, user, device = found
     if device is not None and device.revoked_at is not None:
         raise NotAuthenticated("This device has been revoked.", code="device_revoked")
     if family.revoked_at is not None:

@@ -8,7 +8,7 @@ import random
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select, text, update
 
 from server.domain.chain import EventContent, canonical_json, event_hash
 from server.extensions import db
@@ -174,6 +174,7 @@ def seed(tickets: int, contractors: int, progress=None, seed_value: int = 42) ->
         db.session.commit()
         if progress:
             progress(count)
+    _analyze()
     return {
         "tickets": tickets,
         "contractors": contractors,
@@ -369,3 +370,11 @@ def _ticket_batch(
             for tid, r in zip(ticket_ids, rows, strict=True)
         ],
     )
+
+
+def _analyze() -> None:
+    """Fresh planner statistics: without them PostgreSQL (when autovacuum is off or has
+    not caught up) estimates a bulk-loaded table as nearly empty and picks sequential
+    scans, which made a pull 10x slower in the sync benchmark."""
+    db.session.execute(text("ANALYZE"))
+    db.session.commit()

@@ -3,6 +3,7 @@
 import json
 from http import HTTPStatus
 
+import msgspec
 from flask import current_app, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -141,8 +142,9 @@ def pull_changes(query):
         caller, _last_pulled_at(query["last_pulled_at"]), _migration(query["migration"])
     )
     _seen(caller, throttle=True, last_pull_at=utcnow())
-    # Thousands of records: encoded directly (the schema above documents the shape).
-    body = json.dumps(result, ensure_ascii=False, separators=(",", ":"))
+    # Thousands of records: encoded directly by msgspec, several times faster than the
+    # json module (the schema above documents the shape).
+    body = msgspec.json.encode(result)
     return current_app.response_class(body, mimetype="application/json")
 
 

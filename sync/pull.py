@@ -6,7 +6,7 @@ serialised). A device that pulled timestamp T has seen every change stamped < T.
 """
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from delivery_notes.models import DeliveryNote
 from server.auth import Caller
@@ -182,6 +182,7 @@ def pull(caller: Caller, last_pulled_at: int | None, migration: dict | None = No
         ).where(TicketContractor.contractor_id == caller.id)
     ).all()
     active = {link.ticket_id for link in links if link.active}
+    ended = {link.ticket_id for link in links if not link.active}
     if since is None:
         fresh, gone = set(active), set()
     else:
@@ -199,14 +200,17 @@ def pull(caller: Caller, last_pulled_at: int | None, migration: dict | None = No
         return "created" if getattr(row, "created_seq", 0) > since else "updated"
 
     # Tickets: whole for new assignments, changed ones for ongoing, ids for ended.
-    ticket_query = select(Ticket).options(selectinload(Ticket.block), selectinload(Ticket.unit))
-    full_tickets = set(fresh) | (ongoing if "tickets" in migrated else set())
-    tickets = db.session.scalars(
-        ticket_query.where(
-            Ticket.id.in_(full_tickets)
-            | (Ticket.id.in_(ongoing) & (Ticket.sync_seq > (since if since is not None else -1)))
-        ).order_by(Ticket.id)
-    ).all()
+    ticket_query = select(Ticket).options(joinedload(Ticket.block), joinedload(Ticket.unit))
+    if since is None or "tickets" in migrated:
+        wanted = Ticket.id.in_(active)
+    else:
+        # Moved since the last pull: the sync_seq index finds them; the subquery keeps
+        # hundreds of ids out of the statement.
+        held = select(TicketContractor.ticket_id).where(
+            TicketContractor.contractor_id == caller.id, TicketContractor.active.is_(True)
+        )
+        wanted = Ticket.id.in_(fresh) | (Ticket.id.in_(held) & (Ticket.sync_seq > since))
+    tickets = db.session.scalars(ticket_query.where(wanted).order_by(Ticket.id)).all()
     context = Context(tickets)
     for ticket in tickets:
         bucket = "created" if ticket.id in fresh else "updated"
@@ -231,15 +235,16 @@ def pull(caller: Caller, last_pulled_at: int | None, migration: dict | None = No
         deleted = set()
         if gone:
             deleted |= set(db.session.scalars(select(model.id).where(model.ticket_id.in_(gone))))
-        if own_device is not None and since is not None:
+        if own_device is not None and since is not None and ended:
             # Work this device pushed to a ticket no longer on it is kept on the server
-            # but leaves the device, like the rest of that ticket did.
+            # but leaves the device, like the rest of that ticket did. (A contractor
+            # pushes only to tickets assigned to them once: see server.scope.)
             deleted |= set(
                 db.session.scalars(
                     select(model.id).where(
+                        model.ticket_id.in_(ended),
                         model.device_id == own_device,
                         model.sync_seq > since,
-                        model.ticket_id.not_in(active),
                     )
                 )
             )

@@ -6,7 +6,6 @@ server-wins, recorded as `sync_conflict` events that staff see, and corrected on
 the device's next pull (the recorded row is restamped so the pull carries it).
 """
 
-from marshmallow import ValidationError
 from sqlalchemy import select
 
 from delivery_notes import service as delivery_note_service
@@ -27,8 +26,7 @@ from server.models import (
 from server.scope import visible_tickets
 from server.services import messages, tickets, work
 from server.services.timeline import append_event
-from sync import attachments, conflicts, records
-from sync.schemas import PUSH_SCHEMAS
+from sync import attachments, conflicts, records, schemas
 
 
 class BadPush(DomainError):
@@ -50,6 +48,10 @@ OWNER = {
     "attachments": "uploader_id",
 }
 BULK = {"time_entries": TimeEntry, "materials": Material}
+# Fewer new hours or materials than this go through the ORM, stamped at commit; more
+# are written in bulk, which takes the sync number early and so holds the counter row
+# for the rest of the push. Small pushes are the common case under load.
+BULK_FROM = 50
 # Messages before their files; the hours before the note that signs them; status last.
 ORDER = ("ticket_messages", "attachments", "time_entries", "materials", "delivery_notes")
 
@@ -75,7 +77,6 @@ def parse(changes, max_records: int) -> dict:
             lists[key] = items
         if count > max_records:
             raise TooLarge(f"A push may carry at most {max_records} records.")
-        schema = PUSH_SCHEMAS[table]
         clean = {"created": [], "updated": [], "deleted": []}
         for key in ("created", "updated"):
             for index, raw in enumerate(lists[key]):
@@ -83,8 +84,8 @@ def parse(changes, max_records: int) -> dict:
                     errors.setdefault(table, {})[f"{key}.{index}"] = ["not an object"]
                     continue
                 try:
-                    clean[key].append(schema.load(raw))
-                except ValidationError as exc:
+                    clean[key].append(schemas.load(table, raw))
+                except schemas.RecordError as exc:
                     errors.setdefault(table, {})[f"{key}.{index}"] = exc.messages
         for index, record_id in enumerate(lists["deleted"]):
             if not isinstance(record_id, str) or not 0 < len(record_id) <= 64:
@@ -203,7 +204,12 @@ class Push:
             )
             for data in unique.values()
         ]
-        work.log_bulk(BULK[table], self.caller, items, self.device)
+        if len(items) >= BULK_FROM:
+            work.log_bulk(BULK[table], self.caller, items, self.device)
+            return
+        log = work.log_time if table == "time_entries" else work.use_material
+        for ticket, fields in items:
+            log(self.caller, ticket, device=self.device, **fields)
 
     def _delivery_note(self, data: dict) -> None:
         ticket = self.tickets[int(data["ticket_id"])]

@@ -5,6 +5,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 
 @dataclass(frozen=True)
@@ -20,11 +21,15 @@ class EventContent:
     device_time: datetime | None
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(value) -> str:
     """Sorted keys, no whitespace, UTF-8 as is: one text per value, whatever the producer."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(value)
 
 
+@lru_cache(maxsize=256)  # a bulk push repeats the same instants (its server time)
 def _instant(value: datetime | None) -> str | None:
     """UTC text of an aware instant: the database hands times back in UTC, so a device
     time given with another offset must hash the same after the round trip."""

@@ -313,3 +313,50 @@ def test_work_pushed_to_a_ticket_unassigned_meanwhile_then_leaves_the_device(wor
     after = world.pull(headers, gone["timestamp"]).get_json()["changes"]["time_entries"]
     assert after["deleted"] == ["t-1"]
     assert after["created"] == after["updated"] == []
+
+
+def test_a_big_push_is_written_in_bulk_whole_and_chained(world):
+    """Past BULK_FROM records hours and materials take the bulk path (Core/COPY): the
+    same records, events and chain as the row-by-row path, seen once by a fresh pull."""
+    from sync.push import BULK_FROM
+
+    headers = world.headers("carl@x.test")
+    last = world.pull(headers).get_json()["timestamp"]
+    count = BULK_FROM + 10
+    response = world.push(
+        headers,
+        {
+            "ticket_messages": {"created": [message(world)]},
+            "time_entries": {
+                "created": [time_entry(world, id=f"t-{n}", minutes=n + 1) for n in range(count)]
+            },
+            "materials": {"created": [material(world, id=f"mat-{n}") for n in range(count)]},
+        },
+        last,
+    )
+    assert response.status_code == 200, response.get_json()
+    staff = world.headers("staff@x.test", None)
+    kinds = [e["kind"] for e in timeline(world, staff)]
+    assert kinds.count("time_logged") == count and kinds.count("material_used") == count
+    verdict = world.client.get(f"/api/tickets/{world.ticket_id}/verify", headers=staff)
+    assert verdict.get_json() == {"intact": True, "events": len(kinds)}
+    again = world.pull(headers, last).get_json()["changes"]
+    assert sorted(r["id"] for r in again["time_entries"]["updated"]) == sorted(
+        f"t-{n}" for n in range(count)
+    )
+    fresh = world.pull(world.headers("carl@x.test", "handheld-2")).get_json()["changes"]
+    entries = [r for r in fresh["time_entries"]["created"] if r["id"].startswith("t-")]
+    assert sorted(r["minutes"] for r in entries) == list(range(1, count + 1))
+    assert len({r["id"] for r in fresh["materials"]["created"]}) == len(
+        fresh["materials"]["created"]
+    )
+    retry = world.push(
+        headers,
+        {
+            "time_entries": {
+                "created": [time_entry(world, id=f"t-{n}", minutes=n + 1) for n in range(count)]
+            }
+        },
+    )
+    assert retry.get_json()["conflicts"] == 0
+    assert len(timeline(world, staff)) == len(kinds)
