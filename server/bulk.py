@@ -17,8 +17,9 @@ def insert_rows(connection: Connection, table: Table, rows: list[dict]) -> None:
         connection.execute(insert(table), rows)
         return
     names = list(rows[0])
-    for name in names:
-        table.c[name]  # a typo is a KeyError here, not a COPY error  # noqa: B018
+    unknown = set(names) - set(table.c.keys())
+    if unknown:
+        raise ValueError(f"not columns of {table.name}: {sorted(unknown)}")
     statement = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
     cursor = connection.connection.driver_connection.cursor()
     with cursor.copy(statement) as copy:

@@ -48,10 +48,6 @@ OWNER = {
     "attachments": "uploader_id",
 }
 BULK = {"time_entries": TimeEntry, "materials": Material}
-# Fewer new hours or materials than this go through the ORM, stamped at commit; more
-# are written in bulk, which takes the sync number early and so holds the counter row
-# for the rest of the push. Small pushes are the common case under load.
-BULK_FROM = 50
 # Messages before their files; the hours before the note that signs them; status last.
 ORDER = ("ticket_messages", "attachments", "time_entries", "materials", "delivery_notes")
 
@@ -191,7 +187,7 @@ class Push:
             attachments.record_pushed(self.caller, ticket, data, self.device)
 
     def _create_in_bulk(self, table: str, records: list[dict]) -> None:
-        """New hours and materials: the bulk of a day's push, written with executemany."""
+        """New hours and materials: the bulk of a day's push."""
         if not records:
             return
         unique = {}
@@ -204,12 +200,7 @@ class Push:
             )
             for data in unique.values()
         ]
-        if len(items) >= BULK_FROM:
-            work.log_bulk(BULK[table], self.caller, items, self.device)
-            return
-        log = work.log_time if table == "time_entries" else work.use_material
-        for ticket, fields in items:
-            log(self.caller, ticket, device=self.device, **fields)
+        work.log_many(BULK[table], self.caller, items, self.device)
 
     def _delivery_note(self, data: dict) -> None:
         ticket = self.tickets[int(data["ticket_id"])]

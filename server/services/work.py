@@ -1,9 +1,9 @@
 """Hours and materials logged on a ticket (by devices through sync, or by staff).
 
-Each entry is a row plus a hash-chained `time_logged` / `material_used` event. The
-bulk variants write many entries with two Core `executemany`s (a device pushes a
-day's work at once); they stamp the sync sequence themselves, since Core rows
-bypass the ORM hooks that do it for single entries.
+Each entry is a row plus a hash-chained `time_logged` / `material_used` event. A
+device's big push (a day's work at once) is written in bulk by `log_many`, which
+stamps the sync sequence itself, since Core rows bypass the ORM hooks that do it
+for single entries.
 """
 
 from datetime import datetime
@@ -20,6 +20,7 @@ from server.models import Device, Material, Ticket, TicketEvent, TimeEntry
 from server.services.timeline import new_event
 
 CUSTOMER_ROLES = ("tenant", "contractor")
+BULK_FROM = 50  # entries in one push from which log_many writes in bulk
 # Ticket columns an appended event moves (see timeline.new_event and _log).
 HEAD_COLUMNS = ("event_count", "last_event_hash", "updated_at", "last_customer_activity_at")
 
@@ -104,24 +105,30 @@ def _log(model, caller: Caller, ticket: Ticket, fields: dict, device: Device | N
     return row, event
 
 
+def _add(model, caller: Caller, ticket: Ticket, fields: dict, device: Device | None):
+    row, event = _log(model, caller, ticket, fields, device)
+    record = model(**row)
+    db.session.add_all([record, TicketEvent(**event)])
+    return record
+
+
 def log_time(caller: Caller, ticket: Ticket, *, device: Device | None = None, **fields):
-    row, event = _log(TimeEntry, caller, ticket, fields, device)
-    entry = TimeEntry(**row)
-    db.session.add_all([entry, TicketEvent(**event)])
-    return entry
+    return _add(TimeEntry, caller, ticket, fields, device)
 
 
 def use_material(caller: Caller, ticket: Ticket, *, device: Device | None = None, **fields):
-    row, event = _log(Material, caller, ticket, fields, device)
-    material = Material(**row)
-    db.session.add_all([material, TicketEvent(**event)])
-    return material
+    return _add(Material, caller, ticket, fields, device)
 
 
-def log_bulk(model, caller: Caller, items: list[tuple[Ticket, dict]], device) -> None:
-    """Record many time entries (or materials) with three Core executemany statements:
-    the entries, their events, and the moved heads of their tickets' chains."""
-    if not items:
+def log_many(model, caller: Caller, items: list[tuple[Ticket, dict]], device) -> None:
+    """Record time entries (or materials) pushed together. From BULK_FROM on they are
+    written in bulk (COPY or executemany for the entries and their events, one
+    executemany UPDATE for the moved chain heads), which takes the sync number early
+    and so holds the counter row for the rest of the transaction; fewer go through
+    the ORM and take it at commit, so the many small pushes do not queue on that row."""
+    if len(items) < BULK_FROM:
+        for ticket, fields in items:
+            _add(model, caller, ticket, fields, device)
         return
     seq = reserve_sequence()
     rows, events, heads, now = [], [], {}, utcnow()

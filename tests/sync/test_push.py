@@ -318,7 +318,7 @@ def test_work_pushed_to_a_ticket_unassigned_meanwhile_then_leaves_the_device(wor
 def test_a_big_push_is_written_in_bulk_whole_and_chained(world):
     """Past BULK_FROM records hours and materials take the bulk path (Core/COPY): the
     same records, events and chain as the row-by-row path, seen once by a fresh pull."""
-    from sync.push import BULK_FROM
+    from server.services.work import BULK_FROM
 
     headers = world.headers("carl@x.test")
     last = world.pull(headers).get_json()["timestamp"]
