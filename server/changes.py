@@ -8,18 +8,42 @@ change, even on PostgreSQL where a plain sequence can commit out of order.
 
 Rows still pending at commit are stamped before their INSERT, so a bulk push costs
 one write per row; rows flushed earlier in the transaction get a small UPDATE.
+
+A ticket carries two stamps. `activity_seq` moves with any change to the ticket or a
+row under it (a message, hours): a pull looks for children only under tickets whose
+activity moved. `sync_seq` (and `record_updated_at`) move only when a column the
+device's ticket record is built from changes, so a reply or an hour logged does not
+send the whole ticket, with its address, tenant and unit history, again.
 """
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
+from server.db import utcnow
 from server.extensions import db
 from server.models import Ticket
 from server.services.counters import current_value, next_value
 
 SYNC_COUNTER = "sync"
 _TOUCHED = "fieldline_sync_touched"  # {obj: created in this transaction?}
+_RECORDS = "fieldline_sync_records"  # tickets whose device record changed
 _RESERVED = "fieldline_sync_reserved"
+# The ticket columns the device record (sync.records.ticket_record) is built from.
+TICKET_RECORD_COLUMNS = (
+    "ref",
+    "summary",
+    "description",
+    "status",
+    "priority",
+    "type",
+    "billing",
+    "block_id",
+    "unit_id",
+    "reporter_id",
+    "addressed_to_id",
+    "deadline_at",
+    "created_at",
+)
 
 
 def _synced(obj) -> bool:
@@ -31,10 +55,18 @@ def _remember(session: Session) -> dict:
     for obj in session.new:
         if _synced(obj):
             touched[obj] = True
+    records = session.info.setdefault(_RECORDS, set())
     for obj in session.dirty:
         if _synced(obj) and session.is_modified(obj, include_collections=False):
             touched.setdefault(obj, False)
+            if isinstance(obj, Ticket) and _record_changed(obj):
+                records.add(obj)
     return touched
+
+
+def _record_changed(ticket: Ticket) -> bool:
+    attrs = inspect(ticket).attrs
+    return any(attrs[name].history.has_changes() for name in TICKET_RECORD_COLUMNS)
 
 
 def _after_flush(session: Session, _context) -> None:
@@ -44,24 +76,31 @@ def _after_flush(session: Session, _context) -> None:
 def _before_commit(session: Session) -> None:
     touched = _remember(session)
     if not touched:
-        session.info.pop(_TOUCHED, None)
+        _forget(session)
         return
+    records = session.info.pop(_RECORDS, set())
     with session.no_autoflush:
         seq = session.info.pop(_RESERVED, None) or next_value(SYNC_COUNTER)
+        now = utcnow()
         for obj, created in list(touched.items()):
+            if isinstance(obj, Ticket):
+                obj.activity_seq = seq
+                if created or obj in records:
+                    obj.sync_seq, obj.record_updated_at = seq, now
+                continue
             obj.sync_seq = seq
             if created and hasattr(obj, "created_seq"):
                 obj.created_seq = seq
             parent = _ticket_of(session, obj)
             if parent is not None:
-                parent.sync_seq = seq
+                parent.activity_seq = seq
     session.flush()
     session.info.pop(_TOUCHED, None)
 
 
 def _ticket_of(session: Session, obj):
-    """A changed child restamps its ticket too: pulls then look at children only of
-    tickets that moved, which keeps an empty pull to a couple of indexed queries."""
+    """A changed child moves its ticket's activity stamp: pulls then look at children
+    only of tickets that moved, which keeps an empty pull to a few indexed queries."""
     ticket_id = getattr(obj, "ticket_id", None)
     if ticket_id is None or type(obj).__tablename__ in ("tickets", "ticket_contractors"):
         return None
@@ -70,6 +109,7 @@ def _ticket_of(session: Session, obj):
 
 def _forget(session: Session, *_args) -> None:
     session.info.pop(_TOUCHED, None)
+    session.info.pop(_RECORDS, None)
     session.info.pop(_RESERVED, None)
 
 
@@ -102,5 +142,8 @@ def current_sequence() -> int:
 
 def stamp(obj) -> None:
     """Mark a row changed in this transaction even if none of its columns changed
-    (e.g. a recorded record re-sent to a device after a conflicting re-push)."""
+    (e.g. a recorded record re-sent to a device after a conflicting re-push, or a
+    ticket whose unit history changed): devices get the whole record again."""
     db.session.info.setdefault(_TOUCHED, {}).setdefault(obj, False)
+    if isinstance(obj, Ticket):
+        db.session.info.setdefault(_RECORDS, set()).add(obj)

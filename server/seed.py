@@ -219,11 +219,13 @@ def _ticket_batch(
                 "reporter_id": unit_tenant[unit],
                 "created_at": created,
                 "updated_at": created,
+                "record_updated_at": created,
                 "triaged_at": created,
                 "last_customer_activity_at": created,
                 "awaiting_payment": False,
                 "event_count": 0,
                 "sync_seq": seq,
+                "activity_seq": seq,
             }
         )
     ticket_ids = _insert_returning_ids(Ticket, rows)

@@ -1,6 +1,7 @@
 """Sync endpoints for devices: pull, push, attachment bytes."""
 
 import json
+from functools import wraps
 from http import HTTPStatus
 
 import msgspec
@@ -125,7 +126,20 @@ def _seen(caller, *, throttle: bool = False, **fields) -> None:
             setattr(device, key, value)
 
 
+def in_one_snapshot(view):
+    """Run the whole request, authentication included, in the pull's snapshot: one
+    transaction instead of ending the one authentication began and opening another."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        pull.begin_snapshot()
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
 @blp.get("/pull")
+@in_one_snapshot
 @requires("contractor")
 @blp.arguments(PullQuerySchema, location="query")
 @blp.response(200, PullResponseSchema)

@@ -5,13 +5,16 @@ snapshot as the rows (REPEATABLE READ on PostgreSQL; SQLite transactions are
 serialised). A device that pulled timestamp T has seen every change stamped < T.
 """
 
-from sqlalchemy import func, select
+from functools import lru_cache
+
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from delivery_notes.models import DeliveryNote
 from server.auth import Caller
 from server.changes import current_sequence
 from server.extensions import db
+from server.id_lists import among, bind
 from server.models import (
     Attachment,
     Certificate,
@@ -25,6 +28,7 @@ from server.models import (
 )
 from sync import records
 
+SNAPSHOT = "REPEATABLE READ"
 DEVICE_VISIBILITIES = ("public", "team")  # staff-only messages never reach a device
 
 CHILDREN = {
@@ -40,12 +44,14 @@ def _device_message_ids():
     return select(Message.id).where(Message.visibility.in_(DEVICE_VISIBILITIES))
 
 
-def _children_query(table: str, ticket_ids, since: int | None):
-    """Plain rows (no ORM identity map): a first pull serialises thousands of them."""
+@lru_cache
+def _children_query(table: str, dialect: str, incremental: bool):
+    """Plain rows (no ORM identity map): a first pull serialises thousands of them.
+    Parameters: `tickets` (ids) and, when incremental, `since`."""
     model, _ = CHILDREN[table]
-    query = select(*model.__table__.columns).where(model.ticket_id.in_(ticket_ids))
-    if since is not None:
-        query = query.where(model.sync_seq > since)
+    query = select(*model.__table__.columns).where(among(model.ticket_id, "tickets", dialect))
+    if incremental:
+        query = query.where(model.sync_seq > bindparam("since"))
     if model is Message:
         query = query.where(Message.visibility.in_(DEVICE_VISIBILITIES))
     if model is Attachment:
@@ -54,6 +60,32 @@ def _children_query(table: str, ticket_ids, since: int | None):
             Attachment.message_id.is_(None) | Attachment.message_id.in_(_device_message_ids())
         )
     return query.order_by(model.id)
+
+
+@lru_cache
+def _ids_query(table: str, dialect: str, own_device: bool):
+    """Ids of a table's rows under some tickets (or only those this device pushed since)."""
+    model, _ = CHILDREN[table]
+    query = select(model.id).where(among(model.ticket_id, "tickets", dialect))
+    if own_device:
+        query = query.where(
+            model.device_id == bindparam("device"), model.sync_seq > bindparam("since")
+        )
+    return query
+
+
+_LINKS = select(
+    TicketContractor.ticket_id, TicketContractor.active, TicketContractor.sync_seq
+).where(TicketContractor.contractor_id == bindparam("me"))
+
+# Tickets of this contractor's (current or past) assignments whose activity moved.
+_MOVED = (
+    select(Ticket.id, Ticket.sync_seq, TicketContractor.active)
+    .join(TicketContractor, TicketContractor.ticket_id == Ticket.id)
+    .where(
+        TicketContractor.contractor_id == bindparam("me"), Ticket.activity_seq > bindparam("since")
+    )
+)
 
 
 class Context:
@@ -164,25 +196,33 @@ class Context:
         return f"/api/tickets/{note.ticket_id}/delivery-notes/{note.id}.pdf"
 
 
-def _repeatable_read() -> None:
-    """One snapshot for the counter and the rows (PostgreSQL reads per statement otherwise)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.commit()  # end the transaction authentication read in (nothing written)
-        db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+def begin_snapshot() -> None:
+    """One snapshot for the counter and the rows (PostgreSQL reads per statement
+    otherwise). The pull endpoint calls this before authenticating, so the whole
+    request is one REPEATABLE READ transaction; otherwise a transaction already begun
+    is ended first (it read, wrote nothing: the caller's objects stay loaded)."""
+    session = db.session()
+    if session.get_bind().dialect.name != "postgresql":
+        return  # SQLite transactions are serialised: one snapshot already
+    if session.in_transaction():
+        options = session.connection().get_execution_options()
+        if options.get("isolation_level") == SNAPSHOT:
+            return
+        expire, session.expire_on_commit = session.expire_on_commit, False
+        try:
+            session.commit()
+        finally:
+            session.expire_on_commit = expire
+    session.connection(execution_options={"isolation_level": SNAPSHOT})
 
 
 def pull(caller: Caller, last_pulled_at: int | None, migration: dict | None = None) -> dict:
-    _repeatable_read()
+    begin_snapshot()
     timestamp = current_sequence() + 1
     since = None if last_pulled_at is None else last_pulled_at - 1
     own_device = caller.device.id if caller.device else None
-    links = db.session.execute(
-        select(
-            TicketContractor.ticket_id, TicketContractor.active, TicketContractor.sync_seq
-        ).where(TicketContractor.contractor_id == caller.id)
-    ).all()
+    links = db.session.execute(_LINKS, {"me": caller.id}).all()
     active = {link.ticket_id for link in links if link.active}
-    ended = {link.ticket_id for link in links if not link.active}
     if since is None:
         fresh, gone = set(active), set()
     else:
@@ -191,6 +231,7 @@ def pull(caller: Caller, last_pulled_at: int | None, migration: dict | None = No
     ongoing = active - fresh
     changes = {table: {"created": [], "updated": [], "deleted": []} for table in records.TABLES}
     migrated = _migrated_tables(migration)
+    dialect = db.session.get_bind().dialect.name
 
     def bucket_of(row) -> str:
         if own_device is not None and row.device_id == own_device:
@@ -199,55 +240,63 @@ def pull(caller: Caller, last_pulled_at: int | None, migration: dict | None = No
             return "created"
         return "created" if getattr(row, "created_seq", 0) > since else "updated"
 
-    # Tickets: whole for new assignments, changed ones for ongoing, ids for ended.
-    ticket_query = select(Ticket).options(joinedload(Ticket.block), joinedload(Ticket.unit))
+    # Tickets whose activity moved since the last pull (the activity_seq index finds
+    # them): their children may have changed, their record only if sync_seq moved.
+    moved, resend, ended_moved = set(), set(), set()
+    if since is not None and links:
+        for ticket_id, record_seq, active_link in db.session.execute(
+            _MOVED, {"me": caller.id, "since": since}
+        ):
+            if not active_link:
+                ended_moved.add(ticket_id)
+            elif ticket_id in ongoing:
+                moved.add(ticket_id)
+                if record_seq > since:
+                    resend.add(ticket_id)
+    # Tickets: whole for new assignments, changed records for ongoing, ids for ended.
     if since is None or "tickets" in migrated:
-        wanted = Ticket.id.in_(active)
+        wanted = active
     else:
-        # Moved since the last pull: the sync_seq index finds them; the subquery keeps
-        # hundreds of ids out of the statement.
-        held = select(TicketContractor.ticket_id).where(
-            TicketContractor.contractor_id == caller.id, TicketContractor.active.is_(True)
-        )
-        wanted = Ticket.id.in_(fresh) | (Ticket.id.in_(held) & (Ticket.sync_seq > since))
-    tickets = db.session.scalars(ticket_query.where(wanted).order_by(Ticket.id)).all()
+        wanted = fresh | resend
+    tickets = []
+    if wanted:
+        tickets = db.session.scalars(
+            select(Ticket)
+            .options(joinedload(Ticket.block), joinedload(Ticket.unit))
+            .where(among(Ticket.id, "tickets", dialect))
+            .order_by(Ticket.id),
+            {"tickets": bind(wanted, dialect)},
+        ).all()
     context = Context(tickets)
     for ticket in tickets:
         bucket = "created" if ticket.id in fresh else "updated"
         changes["tickets"][bucket].append(records.ticket_record(ticket, context))
     changes["tickets"]["deleted"] = [str(i) for i in sorted(gone)]
-    # Every child change restamps its ticket (server.changes), so only the children of
-    # tickets that moved since the last pull can have changed.
-    moved = {t.id for t in tickets if t.id in ongoing}
 
-    for table, (model, serialize) in CHILDREN.items():
+    def run(query, ticket_ids, **params):
+        return db.session.execute(query, {"tickets": bind(ticket_ids, dialect), **params})
+
+    for table, (_model, serialize) in CHILDREN.items():
         rows = []
         if fresh:
-            rows += db.session.execute(_children_query(table, fresh, None)).all()
+            rows += run(_children_query(table, dialect, False), fresh).all()
         if table in migrated and ongoing:
-            rows += db.session.execute(_children_query(table, ongoing, None)).all()
+            rows += run(_children_query(table, dialect, False), ongoing).all()
         elif moved:
-            rows += db.session.execute(_children_query(table, moved, since)).all()
+            rows += run(_children_query(table, dialect, True), moved, since=since).all()
         if table == "ticket_messages":
             context.load_users({row.author_id for row in rows})
         for row in rows:
             changes[table][bucket_of(row)].append(serialize(row, context))
         deleted = set()
         if gone:
-            deleted |= set(db.session.scalars(select(model.id).where(model.ticket_id.in_(gone))))
-        if own_device is not None and since is not None and ended:
+            deleted |= set(run(_ids_query(table, dialect, False), gone).scalars())
+        if own_device is not None and ended_moved:
             # Work this device pushed to a ticket no longer on it is kept on the server
             # but leaves the device, like the rest of that ticket did. (A contractor
             # pushes only to tickets assigned to them once: see server.scope.)
-            deleted |= set(
-                db.session.scalars(
-                    select(model.id).where(
-                        model.ticket_id.in_(ended),
-                        model.device_id == own_device,
-                        model.sync_seq > since,
-                    )
-                )
-            )
+            query = _ids_query(table, dialect, True)
+            deleted |= set(run(query, ended_moved, device=own_device, since=since).scalars())
         changes[table]["deleted"] = sorted(deleted)
     return {"changes": changes, "timestamp": timestamp}
 

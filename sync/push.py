@@ -15,6 +15,7 @@ from server.changes import stamp
 from server.db import utcnow
 from server.errors import Conflict, DomainError, Invalid, TooLarge
 from server.extensions import db
+from server.id_lists import in_ids
 from server.models import (
     Attachment,
     Material,
@@ -156,17 +157,30 @@ class Push:
             )
 
     def _load_existing(self) -> dict:
+        """Records of this push already on the server (a retry, or another user's id).
+        Ids and owners first, in one light query per table; whole rows only for the
+        few that exist (a fresh push of a thousand hours loads none)."""
         existing = {}
+        dialect = db.session.get_bind().dialect.name
         for table, model in MODELS.items():
-            ids = [d["id"] for d in self.parsed[table]["created"] + self.parsed[table]["updated"]]
-            rows = db.session.scalars(select(model).where(model.id.in_(ids))).all() if ids else []
-            existing[table] = {row.id: row for row in rows}
-            foreign = [r.id for r in rows if getattr(r, OWNER[table]) != self.caller.id]
+            ids = {d["id"] for d in self.parsed[table]["created"] + self.parsed[table]["updated"]}
+            found = []
+            if ids:
+                owner = getattr(model, OWNER[table])
+                found = db.session.execute(
+                    select(model.id, owner).where(in_ids(model.id, ids, dialect))
+                ).all()
+            foreign = sorted(record_id for record_id, by in found if by != self.caller.id)
             if foreign:
                 raise Conflict(
                     f"These {table} ids belong to another user's records: {', '.join(foreign)}.",
                     code="sync_id_conflict",
                 )
+            rows = []
+            if found:
+                mine = [record_id for record_id, _ in found]
+                rows = db.session.scalars(select(model).where(model.id.in_(mine))).all()
+            existing[table] = {row.id: row for row in rows}
         return existing
 
     def _create(self, table: str, data: dict) -> None:

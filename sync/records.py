@@ -52,7 +52,7 @@ def ticket_record(ticket, context) -> dict:
         "certificates": json.dumps(context.certificates_for(ticket), ensure_ascii=False),
         "unit_history": json.dumps(context.history_for(ticket), ensure_ascii=False),
         "created_at": ms(ticket.created_at),
-        "updated_at": ms(ticket.updated_at),
+        "updated_at": ms(ticket.record_updated_at or ticket.updated_at),
     }
 
 

@@ -87,7 +87,12 @@ class Ticket(Base):
     # Head of the hash chain.
     event_count: Mapped[int] = mapped_column(default=0)
     last_event_hash: Mapped[str | None] = mapped_column(String(64))
+    # Sync stamps (server.changes): the ticket record a device shows changed at
+    # `sync_seq` and `record_updated_at`; it or anything under it last changed at
+    # `activity_seq`, so a pull looks for children only under tickets that moved.
     sync_seq: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
+    activity_seq: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
+    record_updated_at: Mapped[datetime | None] = mapped_column(default=utcnow)
 
     block: Mapped[Block] = relationship()
     unit: Mapped[Unit | None] = relationship()

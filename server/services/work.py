@@ -159,9 +159,10 @@ def _write_heads(connection, heads: list[_Head], seq: int) -> None:
     values are stored, so the commit's flush does not write the same tickets again.
     (An UPDATE ... FROM (VALUES ...) measured twice as slow on PostgreSQL.)"""
     table = Ticket.__table__
-    columns = (*HEAD_COLUMNS, "sync_seq")
+    columns = (*HEAD_COLUMNS, "activity_seq")  # the device's ticket record is unchanged
     stored = [
-        {"ticket": h.id, "sync_seq": seq, **{c: getattr(h, c) for c in HEAD_COLUMNS}} for h in heads
+        {"ticket": h.id, "activity_seq": seq, **{c: getattr(h, c) for c in HEAD_COLUMNS}}
+        for h in heads
     ]
     connection.execute(
         update(table)

@@ -81,14 +81,28 @@ def test_empty_incremental_pull_returns_nothing_and_the_same_timestamp(world):
     assert all(not any(s.values()) for s in again["changes"].values())
 
 
-def test_new_staff_message_arrives_as_created_and_the_ticket_as_updated(world):
+def test_a_staff_reply_that_moves_the_status_sends_the_ticket_again(world):
     headers = world.headers("carl@x.test")
     first = world.pull(headers).get_json()
-    message_id = world.staff_reply(world.ticket_id, "Parts ordered")
+    message_id = world.staff_reply(world.ticket_id, "Parts ordered")  # new -> on_hold
     later = world.pull(headers, first["timestamp"]).get_json()
     assert later["timestamp"] > first["timestamp"]
     assert ids(later["changes"]["ticket_messages"])["created"] == [message_id]
-    assert ids(later["changes"]["tickets"])["updated"] == [str(world.ticket_id)]
+    [ticket] = later["changes"]["tickets"]["updated"]
+    assert ticket["status"] == "on_hold"
+    assert ticket["updated_at"] > first["changes"]["tickets"]["created"][0]["updated_at"]
+
+
+def test_a_reply_that_leaves_the_ticket_record_as_it_was_sends_only_the_message(world):
+    """Activity under a ticket (replies, hours) does not re-send the ticket with its
+    address, tenant and unit history: only what changed travels."""
+    headers = world.headers("carl@x.test")
+    world.staff_reply(world.ticket_id, "Parts ordered")  # the status moves here
+    first = world.pull(headers).get_json()
+    message_id = world.staff_reply(world.ticket_id, "Arriving Tuesday")
+    later = world.pull(headers, first["timestamp"]).get_json()["changes"]
+    assert ids(later["ticket_messages"])["created"] == [message_id]
+    assert later["tickets"] == {"created": [], "updated": [], "deleted": []}
 
 
 def test_assignment_start_sends_an_old_ticket_and_its_history_as_created(world):
