@@ -1,5 +1,6 @@
 """The `fieldline` console script: demo, serve, worker, create-user (plus Flask-Migrate's `db`)."""
 
+import contextvars
 import logging
 
 import click
@@ -17,7 +18,12 @@ def upgrade_database() -> None:
 
 
 def serve(app: Flask, host: str, port: int, workers: int, threads: int) -> None:
-    """Serve with gunicorn, the production WSGI server, in-process."""
+    """Serve with gunicorn, the production WSGI server, in-process.
+
+    Gunicorn runs in an empty context: the CLI command's app context must not reach
+    the workers. A sync worker (one thread) would otherwise handle every request in
+    that one inherited context, so `g` and the database session would outlive each
+    request: one request's authenticated caller would serve the next."""
     from gunicorn.app.base import BaseApplication
 
     class _Server(BaseApplication):
@@ -30,7 +36,10 @@ def serve(app: Flask, host: str, port: int, workers: int, threads: int) -> None:
         def load(self):
             return app
 
-    _Server().run()
+    with app.app_context():
+        for engine in db.engines.values():
+            engine.dispose()  # connections opened here (migrations, demo) stay here
+    contextvars.Context().run(_Server().run)
 
 
 @click.command("serve")

@@ -36,50 +36,63 @@ def node_client():
 
 
 @pytest.fixture
-def live_server(app, database_url, tmp_path):
-    """Serve the test database over real HTTP; yields the base URL."""
-    port = _free_port()
-    config = app_config(app.instance_path, database_url)
-    env = dict(
-        os.environ,
-        DATABASE_URL=database_url,
-        INSTANCE_PATH=config["INSTANCE_PATH"],
-        SECRET_KEY=config["SECRET_KEY"],
-        PASSWORD_HASH_PROFILE="fast",
-        AUTO_MIGRATE="never",
-    )
-    log = open(tmp_path / "server.log", "w")
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "server.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-            "--threads",
-            "4",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            requests.get(f"{base}/api/openapi.json", timeout=1)
-            break
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    else:
+def serve(app, database_url, tmp_path):
+    """Start `fieldline serve` on the test database with `threads` per worker (1 = the
+    sync worker, more = gthread); returns the base URL. Stopped after the test."""
+    started = []
+
+    def start(threads: int = 4) -> str:
+        port = _free_port()
+        config = app_config(app.instance_path, database_url)
+        env = dict(
+            os.environ,
+            DATABASE_URL=database_url,
+            INSTANCE_PATH=config["INSTANCE_PATH"],
+            SECRET_KEY=config["SECRET_KEY"],
+            PASSWORD_HASH_PROFILE="fast",
+            AUTO_MIGRATE="never",
+        )
+        log_path = tmp_path / f"server-{port}.log"
+        log = open(log_path, "w")
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "server.cli",
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                "1",
+                "--threads",
+                str(threads),
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        started.append((server, log, log_path))
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                requests.get(f"{base}/api/openapi.json", timeout=1)
+                return base
+            except requests.ConnectionError:
+                time.sleep(0.2)
         server.kill()
-        raise RuntimeError((tmp_path / "server.log").read_text())
-    yield base
-    server.terminate()
-    server.wait(timeout=10)
-    log.close()
-    # Shown by pytest only when the test failed: the server's side of the story.
-    print((tmp_path / "server.log").read_text()[-20000:])
+        raise RuntimeError(log_path.read_text())
+
+    yield start
+    for server, log, log_path in started:
+        server.terminate()
+        server.wait(timeout=10)
+        log.close()
+        # Shown by pytest only when the test failed: the server's side of the story.
+        print(log_path.read_text()[-20000:])
+
+
+@pytest.fixture
+def live_server(serve):
+    """Serve the test database over real HTTP; yields the base URL."""
+    return serve()
