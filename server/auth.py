@@ -11,7 +11,7 @@ from functools import wraps
 
 import jwt
 from flask import current_app, g, request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from server.db import utcnow
 from server.errors import Forbidden, NotAuthenticated
@@ -82,17 +82,23 @@ def _bearer_token() -> str:
     return token.strip()
 
 
+# One round trip for the session, its user and its device: every request pays it, so
+# the statement is built once.
+_CALLER = (
+    select(TokenFamily, User, Device)
+    .join(User, User.id == TokenFamily.user_id)
+    .outerjoin(Device, Device.id == TokenFamily.device_id)
+    .where(TokenFamily.id == bindparam("family"), User.id == bindparam("user"))
+)
+
+
 def load_caller() -> Caller:
     """Authenticate the request, once; later calls return the same caller."""
     if "caller" in g:
         return g.caller
     claims = decode_access_token(_bearer_token())
-    # One round trip for the session, its user and its device: every request pays it.
     found = db.session.execute(
-        select(TokenFamily, User, Device)
-        .join(User, User.id == TokenFamily.user_id)
-        .outerjoin(Device, Device.id == TokenFamily.device_id)
-        .where(TokenFamily.id == str(claims["fam"]), User.id == int(claims["sub"]))
+        _CALLER, {"family": str(claims["fam"]), "user": int(claims["sub"])}
     ).first()
     if found is None or not found.User.is_active:
         raise NotAuthenticated("The account is not active.", code="token_revoked")

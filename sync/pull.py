@@ -74,17 +74,18 @@ def _ids_query(table: str, dialect: str, own_device: bool):
     return query
 
 
-_LINKS = select(
-    TicketContractor.ticket_id, TicketContractor.active, TicketContractor.sync_seq
-).where(TicketContractor.contractor_id == bindparam("me"))
-
-# Tickets of this contractor's (current or past) assignments whose activity moved.
-_MOVED = (
-    select(Ticket.id, Ticket.sync_seq, TicketContractor.active)
-    .join(TicketContractor, TicketContractor.ticket_id == Ticket.id)
-    .where(
-        TicketContractor.contractor_id == bindparam("me"), Ticket.activity_seq > bindparam("since")
+# Every assignment this contractor has or had, with its ticket's two stamps: one
+# indexed query answers which tickets arrived, left, moved or changed their record.
+_LINKS = (
+    select(
+        TicketContractor.ticket_id,
+        TicketContractor.active,
+        TicketContractor.sync_seq,
+        Ticket.sync_seq.label("record_seq"),
+        Ticket.activity_seq,
     )
+    .join(Ticket, Ticket.id == TicketContractor.ticket_id)
+    .where(TicketContractor.contractor_id == bindparam("me"))
 )
 
 
@@ -240,19 +241,19 @@ def pull(caller: Caller, last_pulled_at: int | None, migration: dict | None = No
             return "created"
         return "created" if getattr(row, "created_seq", 0) > since else "updated"
 
-    # Tickets whose activity moved since the last pull (the activity_seq index finds
-    # them): their children may have changed, their record only if sync_seq moved.
+    # Tickets whose activity moved since the last pull: their children may have
+    # changed, their record only if its own stamp moved too.
     moved, resend, ended_moved = set(), set(), set()
-    if since is not None and links:
-        for ticket_id, record_seq, active_link in db.session.execute(
-            _MOVED, {"me": caller.id, "since": since}
-        ):
-            if not active_link:
-                ended_moved.add(ticket_id)
-            elif ticket_id in ongoing:
-                moved.add(ticket_id)
-                if record_seq > since:
-                    resend.add(ticket_id)
+    if since is not None:
+        for link in links:
+            if link.activity_seq <= since:
+                continue
+            if not link.active:
+                ended_moved.add(link.ticket_id)
+            elif link.ticket_id in ongoing:
+                moved.add(link.ticket_id)
+                if link.record_seq > since:
+                    resend.add(link.ticket_id)
     # Tickets: whole for new assignments, changed records for ongoing, ids for ended.
     if since is None or "tickets" in migrated:
         wanted = active

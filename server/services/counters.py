@@ -1,6 +1,6 @@
 """Named counters incremented inside the caller's transaction (gapless, in commit order)."""
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -24,5 +24,8 @@ def next_value(name: str) -> int:
     ).scalar_one()
 
 
+_CURRENT = select(Counter.value).where(Counter.name == bindparam("name"))
+
+
 def current_value(name: str) -> int:
-    return db.session.scalar(select(Counter.value).where(Counter.name == name)) or 0
+    return db.session.scalar(_CURRENT, {"name": name}) or 0
