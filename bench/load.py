@@ -156,6 +156,7 @@ def device_process(base, emails, seconds, seed, results, writers_done, drained, 
         t.start()
     for t in threads:
         t.join()
+    timed = [s for d in devices for s in d.samples]  # the drain and checks below are not
     writers_done.wait(timeout=120)
     for device in devices:  # push whatever is still pending
         for _ in range(5):
@@ -171,8 +172,7 @@ def device_process(base, emails, seconds, seed, results, writers_done, drained, 
         for table in TABLES:
             if device.rows[table] != fresh.rows[table]:
                 mismatches += 1
-    samples = [s for d in devices for s in d.samples]
-    results.put((samples, mismatches, len(devices)))
+    results.put((timed, mismatches, len(devices)))
 
 
 def staff_writer(base: str, seconds: float, contractor_ids: list[int], stats: dict) -> None:

@@ -6,14 +6,18 @@ become visible in commit order: a reader that sees counter value N also sees eve
 row stamped <= N. That is what lets a device pull `seq > last` and never miss a
 change, even on PostgreSQL where a plain sequence can commit out of order.
 
-Rows still pending at commit are stamped before their INSERT, so a bulk push costs
-one write per row; rows flushed earlier in the transaction get a small UPDATE.
+At commit, the transaction's rows are written first, then the number is taken and
+stamped with small UPDATEs just before COMMIT, so each writer holds the counter row
+briefly. (A big push written with Core reserves its number early: see
+reserve_sequence.)
 
-A ticket carries two stamps. `activity_seq` moves with any change to the ticket or a
-row under it (a message, hours): a pull looks for children only under tickets whose
-activity moved. `sync_seq` (and `record_updated_at`) move only when a column the
+A ticket carries two stamps. `activity_seq` moves with any change to the ticket or
+a row under it (a message, hours): a pull looks for children only under tickets
+whose activity moved. `sync_seq` (and `record_updated_at`) move only when a column the
 device's ticket record is built from changes, so a reply or an hour logged does not
-send the whole ticket, with its address, tenant and unit history, again.
+send the whole ticket, with its address, tenant and unit history, again. A unit's
+`history_seq` moves when one of its tickets appears or changes what the unit's
+history shows (ref, summary, outcome): devices then get the unit's other tickets again.
 """
 
 from sqlalchemy import event, inspect
@@ -21,12 +25,13 @@ from sqlalchemy.orm import Session
 
 from server.db import utcnow
 from server.extensions import db
-from server.models import Ticket
+from server.models import Ticket, Unit
 from server.services.counters import current_value, next_value
 
 SYNC_COUNTER = "sync"
 _TOUCHED = "fieldline_sync_touched"  # {obj: created in this transaction?}
 _RECORDS = "fieldline_sync_records"  # tickets whose device record changed
+_HISTORIES = "fieldline_sync_histories"  # units whose ticket history changed
 _RESERVED = "fieldline_sync_reserved"
 # The ticket columns the device record (sync.records.ticket_record) is built from.
 TICKET_RECORD_COLUMNS = (
@@ -44,6 +49,8 @@ TICKET_RECORD_COLUMNS = (
     "deadline_at",
     "created_at",
 )
+# What a unit's ticket history (sent with each of its tickets) shows of a ticket.
+HISTORY_COLUMNS = ("ref", "summary", "status", "created_at", "unit_id")
 
 
 def _synced(obj) -> bool:
@@ -52,21 +59,28 @@ def _synced(obj) -> bool:
 
 def _remember(session: Session) -> dict:
     touched = session.info.setdefault(_TOUCHED, {})
+    histories = session.info.setdefault(_HISTORIES, set())
     for obj in session.new:
         if _synced(obj):
             touched[obj] = True
+            if isinstance(obj, Ticket):
+                histories.add(obj.unit_id)
     records = session.info.setdefault(_RECORDS, set())
     for obj in session.dirty:
         if _synced(obj) and session.is_modified(obj, include_collections=False):
             touched.setdefault(obj, False)
-            if isinstance(obj, Ticket) and _record_changed(obj):
-                records.add(obj)
+            if isinstance(obj, Ticket):
+                _ticket_changed(obj, records, histories)
     return touched
 
 
-def _record_changed(ticket: Ticket) -> bool:
+def _ticket_changed(ticket: Ticket, records: set, histories: set) -> None:
     attrs = inspect(ticket).attrs
-    return any(attrs[name].history.has_changes() for name in TICKET_RECORD_COLUMNS)
+    if any(attrs[name].history.has_changes() for name in TICKET_RECORD_COLUMNS):
+        records.add(ticket)
+    if any(attrs[name].history.has_changes() for name in HISTORY_COLUMNS):
+        histories.add(ticket.unit_id)
+        histories.update(attrs.unit_id.history.deleted)  # the unit it left
 
 
 def _after_flush(session: Session, _context) -> None:
@@ -74,12 +88,21 @@ def _after_flush(session: Session, _context) -> None:
 
 
 def _before_commit(session: Session) -> None:
-    touched = _remember(session)
-    if not touched:
+    if not _remember(session):
         _forget(session)
         return
+    # Write everything first, unstamped (invisible to others until commit anyway), so
+    # the counter row is locked only for the small stamping UPDATEs and the commit:
+    # every writing transaction queues on that row, for as long as each holds it.
+    session.flush()
+    touched = session.info.get(_TOUCHED, {})
     records = session.info.pop(_RECORDS, set())
+    histories = session.info.pop(_HISTORIES, set())
     with session.no_autoflush:
+        parents = {obj: _ticket_of(session, obj) for obj in touched if not isinstance(obj, Ticket)}
+        # One row per unit, not every other ticket of the unit on someone's device:
+        # those would be locked in no particular order, against pushes locking them.
+        units = [session.get(Unit, u) for u in sorted(u for u in histories if u is not None)]
         seq = session.info.pop(_RESERVED, None) or next_value(SYNC_COUNTER)
         now = utcnow()
         for obj, created in list(touched.items()):
@@ -91,9 +114,11 @@ def _before_commit(session: Session) -> None:
             obj.sync_seq = seq
             if created and hasattr(obj, "created_seq"):
                 obj.created_seq = seq
-            parent = _ticket_of(session, obj)
-            if parent is not None:
-                parent.activity_seq = seq
+            if parents[obj] is not None:
+                parents[obj].activity_seq = seq
+        for unit in units:
+            if unit is not None:
+                unit.history_seq = seq
     session.flush()
     session.info.pop(_TOUCHED, None)
 
@@ -110,6 +135,7 @@ def _ticket_of(session: Session, obj):
 def _forget(session: Session, *_args) -> None:
     session.info.pop(_TOUCHED, None)
     session.info.pop(_RECORDS, None)
+    session.info.pop(_HISTORIES, None)
     session.info.pop(_RESERVED, None)
 
 

@@ -24,6 +24,7 @@ from server.models import (
     Ticket,
     TicketContractor,
     TimeEntry,
+    Unit,
     User,
 )
 from sync import records
@@ -83,8 +84,10 @@ _LINKS = (
         TicketContractor.sync_seq,
         Ticket.sync_seq.label("record_seq"),
         Ticket.activity_seq,
+        Unit.history_seq,
     )
     .join(Ticket, Ticket.id == TicketContractor.ticket_id)
+    .outerjoin(Unit, Unit.id == Ticket.unit_id)
     .where(TicketContractor.contractor_id == bindparam("me"))
 )
 
@@ -246,6 +249,8 @@ def pull(caller: Caller, last_pulled_at: int | None, migration: dict | None = No
     moved, resend, ended_moved = set(), set(), set()
     if since is not None:
         for link in links:
+            if link.active and link.ticket_id in ongoing and (link.history_seq or 0) > since:
+                resend.add(link.ticket_id)  # its unit's history changed
             if link.activity_seq <= since:
                 continue
             if not link.active:

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db import Base, utcnow
@@ -34,6 +34,9 @@ class Unit(Base):
     name: Mapped[str] = mapped_column(String(100))
     access_notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The sync number at which the unit's ticket history (refs, summaries, outcomes,
+    # shown on devices with each of its tickets) last changed: see server.changes.
+    history_seq: Mapped[int] = mapped_column(BigInteger, default=0)
 
     block: Mapped[Block] = relationship()
 

@@ -11,19 +11,22 @@ from server.models import Counter
 def next_value(name: str) -> int:
     """Take the next number of `name`. The row stays locked until the transaction ends,
     so a rollback gives the number back and concurrent takers queue behind it."""
-    dialect = db.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    db.session.execute(
-        insert(Counter).values(name=name, value=0).on_conflict_do_nothing(index_elements=["name"])
-    )
-    return db.session.execute(
-        update(Counter)
-        .where(Counter.name == name)
-        .values(value=Counter.value + 1)
-        .returning(Counter.value)
-    ).scalar_one()
+    taken = db.session.execute(_NEXT, {"counter": name}).scalar_one_or_none()
+    if taken is None:  # the counter's first use
+        dialect = db.session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        first = insert(Counter).values(name=name, value=0)
+        db.session.execute(first.on_conflict_do_nothing(index_elements=["name"]))
+        taken = db.session.execute(_NEXT, {"counter": name}).scalar_one()
+    return taken
 
 
+_NEXT = (
+    update(Counter)
+    .where(Counter.name == bindparam("counter"))
+    .values(value=Counter.value + 1)
+    .returning(Counter.value)
+)
 _CURRENT = select(Counter.value).where(Counter.name == bindparam("name"))
 
 

@@ -2,14 +2,13 @@
 
 from datetime import datetime
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 
 from server.auth import Caller
-from server.changes import stamp
 from server.db import utcnow
 from server.domain.chain import EventContent, StoredEvent, canonical_json, event_hash, first_broken
 from server.extensions import db
-from server.models import Device, Ticket, TicketContractor, TicketEvent
+from server.models import Device, Ticket, TicketEvent
 
 
 def new_event(
@@ -59,8 +58,6 @@ def new_event(
     ticket.event_count = content.position
     ticket.last_event_hash = digest
     ticket.updated_at = now
-    if kind == "status_changed" and ticket.unit_id is not None:
-        _unit_history_changed(ticket)
     return row
 
 
@@ -69,18 +66,6 @@ def append_event(ticket: Ticket, kind: str, actor: Caller | None, data: dict, **
     event = TicketEvent(**new_event(ticket, kind, actor, data, **options))
     db.session.add(event)
     return event
-
-
-def _unit_history_changed(ticket: Ticket) -> None:
-    """Devices show each ticket with its unit's recent history (refs and outcomes), so
-    a status change re-sends the unit's other tickets that are on someone's device."""
-    neighbours = select(Ticket).where(
-        Ticket.unit_id == ticket.unit_id,
-        Ticket.id != ticket.id,
-        exists().where(TicketContractor.ticket_id == Ticket.id, TicketContractor.active),
-    )
-    for neighbour in db.session.scalars(neighbours):
-        stamp(neighbour)
 
 
 def visible_events(ticket: Ticket, visibilities: tuple[str, ...]) -> list[TicketEvent]:

@@ -59,6 +59,19 @@ def test_unit_history_lists_earlier_tickets_of_the_unit(world):
     assert older != world.ticket_id
 
 
+def test_a_new_outcome_in_the_unit_re_sends_its_other_tickets_with_the_history(world):
+    other = world.new_ticket("Broken window")  # same unit, on nobody's device
+    headers = world.headers("carl@x.test")
+    first = world.pull(headers).get_json()
+    world.staff_reply(other, "Glazier booked")  # new -> on_hold
+    later = world.pull(headers, first["timestamp"]).get_json()["changes"]
+    [ticket] = later["tickets"]["updated"]
+    assert ticket["id"] == str(world.ticket_id)
+    assert [h["outcome"] for h in json.loads(ticket["unit_history"])] == ["on_hold"]
+    again = world.pull(headers, world.pull(headers, first["timestamp"]).get_json()["timestamp"])
+    assert again.get_json()["changes"]["tickets"]["updated"] == []
+
+
 def test_a_contractor_never_sees_tickets_of_others(world):
     world.new_ticket("Olga's job", assign_to=world.other_contractor_id)
     tickets = world.pull(world.headers("carl@x.test")).get_json()["changes"]["tickets"]
