@@ -8,6 +8,8 @@ stands (others may already have seen it); the other is kept in a conflict event.
 from datetime import datetime
 from decimal import Decimal
 
+from sync.records import ms
+
 # Device-writable columns compared when the same id is pushed again.
 COMPARED = {
     "ticket_messages": ("body", "visibility"),
@@ -22,7 +24,7 @@ def _normal(value):
     if isinstance(value, Decimal):
         return value.normalize()
     if isinstance(value, datetime):
-        return int(value.timestamp() * 1000)
+        return ms(value)
     if value == "":
         return None
     return value
@@ -44,6 +46,6 @@ def jsonable(record: dict) -> dict:
         if isinstance(value, Decimal):
             value = format(value, "f")
         elif isinstance(value, datetime):
-            value = int(value.timestamp() * 1000)
+            value = ms(value)
         out[key] = value
     return out

@@ -7,17 +7,19 @@ serialised). A device that pulled timestamp T has seen every change stamped < T.
 
 from functools import lru_cache
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import BigInteger, bindparam, cast, extract, func, literal, select, union_all
 from sqlalchemy.orm import joinedload
 
 from delivery_notes.models import DeliveryNote
 from server.auth import Caller
-from server.changes import current_sequence
+from server.changes import SYNC_COUNTER, current_sequence
+from server.db import UTCDateTime
 from server.extensions import db
 from server.id_lists import among, bind
 from server.models import (
     Attachment,
     Certificate,
+    Counter,
     Material,
     Message,
     Tenancy,
@@ -50,7 +52,8 @@ def _children_query(table: str, dialect: str, incremental: bool):
     """Plain rows (no ORM identity map): a first pull serialises thousands of them.
     Parameters: `tickets` (ids) and, when incremental, `since`."""
     model, _ = CHILDREN[table]
-    query = select(*model.__table__.columns).where(among(model.ticket_id, "tickets", dialect))
+    columns = [_epoch_ms(c, dialect) if _is_time(c) else c for c in model.__table__.columns]
+    query = select(*columns).where(among(model.ticket_id, "tickets", dialect))
     if incremental:
         query = query.where(model.sync_seq > bindparam("since"))
     if model is Message:
@@ -61,6 +64,22 @@ def _children_query(table: str, dialect: str, incremental: bool):
             Attachment.message_id.is_(None) | Attachment.message_id.in_(_device_message_ids())
         )
     return query.order_by(model.id)
+
+
+def _is_time(column) -> bool:
+    return isinstance(column.type, UTCDateTime)
+
+
+def _epoch_ms(column, dialect: str):
+    """A time column as epoch milliseconds (floored, as records.ms does), computed by
+    the database: a first pull sends thousands of times, and parsing each into a
+    datetime only to turn it into a number again cost more than the query."""
+    if dialect == "postgresql":
+        value = cast(func.floor(extract("epoch", column) * 1000), BigInteger)
+    else:  # stored as 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC)
+        seconds = cast(func.strftime("%s", column), BigInteger)
+        value = seconds * 1000 + cast(func.substr(column, 21, 3), BigInteger)
+    return value.label(column.name)
 
 
 @lru_cache
@@ -75,21 +94,78 @@ def _ids_query(table: str, dialect: str, own_device: bool):
     return query
 
 
-# Every assignment this contractor has or had, with its ticket's two stamps: one
-# indexed query answers which tickets arrived, left, moved or changed their record.
-_LINKS = (
-    select(
-        TicketContractor.ticket_id,
-        TicketContractor.active,
-        TicketContractor.sync_seq,
-        Ticket.sync_seq.label("record_seq"),
-        Ticket.activity_seq,
-        Unit.history_seq,
+@lru_cache
+def _history_query(dialect: str):
+    """Parameter `units` (ids): each unit's 11 newest tickets, newest first."""
+    rank = (
+        func.row_number()
+        .over(partition_by=Ticket.unit_id, order_by=(Ticket.created_at.desc(), Ticket.id.desc()))
+        .label("rank")
     )
-    .join(Ticket, Ticket.id == TicketContractor.ticket_id)
-    .outerjoin(Unit, Unit.id == Ticket.unit_id)
-    .where(TicketContractor.contractor_id == bindparam("me"))
+    recent = (
+        select(
+            Ticket.id,
+            Ticket.unit_id,
+            Ticket.ref,
+            Ticket.summary,
+            _epoch_ms(Ticket.created_at, dialect),
+            Ticket.status,
+            rank,
+        )
+        .where(among(Ticket.unit_id, "units", dialect))
+        .subquery()
+    )
+    return (
+        select(
+            recent.c.id,
+            recent.c.unit_id,
+            recent.c.ref,
+            recent.c.summary,
+            recent.c.created_at,
+            recent.c.status,
+        )
+        .where(recent.c.rank <= 11)
+        .order_by(recent.c.unit_id, recent.c.rank)
+    )
+
+
+# All of this contractor's assignments (a first or migration pull).
+_LINKS = select(TicketContractor.ticket_id, TicketContractor.active).where(
+    TicketContractor.contractor_id == bindparam("me")
 )
+
+
+def _what_moved():
+    """One statement, every branch found through an index, for an incremental pull:
+    the counter; assignments that started or ended since `since`; tickets of this
+    contractor whose activity moved (and whether their own record did); tickets whose
+    unit's history moved. An empty pull is then this and the caller's query."""
+    mine = TicketContractor.contractor_id == bindparam("me")
+    since = bindparam("since")
+    counter = select(
+        literal("counter").label("kind"),
+        Counter.value.label("ticket_id"),
+        literal(True).label("active"),
+        literal(0).label("record_seq"),
+    ).where(Counter.name == SYNC_COUNTER)
+    links = select(
+        literal("link"), TicketContractor.ticket_id, TicketContractor.active, literal(0)
+    ).where(mine, TicketContractor.sync_seq > since)
+    moved = (
+        select(literal("moved"), Ticket.id, TicketContractor.active, Ticket.sync_seq)
+        .join(TicketContractor, TicketContractor.ticket_id == Ticket.id)
+        .where(mine, Ticket.activity_seq > since)
+    )
+    history = (
+        select(literal("history"), Ticket.id, TicketContractor.active, literal(0))
+        .join(TicketContractor, TicketContractor.ticket_id == Ticket.id)
+        .join(Unit, Unit.id == Ticket.unit_id)
+        .where(mine, TicketContractor.active.is_(True), Unit.history_seq > since)
+    )
+    return union_all(counter, links, moved, history)
+
+
+_WHAT_MOVED = _what_moved()
 
 
 class Context:
@@ -138,38 +214,11 @@ class Context:
 
     def _load_history(self, unit_ids) -> None:
         """The last 11 tickets per unit (10 besides the one being sent), in one query."""
-        rank = (
-            func.row_number()
-            .over(
-                partition_by=Ticket.unit_id, order_by=(Ticket.created_at.desc(), Ticket.id.desc())
-            )
-            .label("rank")
-        )
-        recent = (
-            select(
-                Ticket.id,
-                Ticket.unit_id,
-                Ticket.ref,
-                Ticket.summary,
-                Ticket.created_at,
-                Ticket.status,
-                rank,
-            )
-            .where(Ticket.unit_id.in_(unit_ids))
-            .subquery()
-        )
-        for row in db.session.execute(
-            select(recent).where(recent.c.rank <= 11).order_by(recent.c.unit_id, recent.c.rank)
-        ):
-            self.history.setdefault(row.unit_id, []).append(
-                {
-                    "id": row.id,
-                    "ref": row.ref,
-                    "summary": row.summary,
-                    "date": records.ms(row.created_at),
-                    "outcome": row.status,
-                }
-            )
+        dialect = db.session.get_bind().dialect.name
+        rows = db.session.execute(_history_query(dialect), {"units": bind(unit_ids, dialect)})
+        for ticket_id, unit_id, ref, summary, date, outcome in rows:
+            entry = {"ref": ref, "summary": summary, "date": date, "outcome": outcome}
+            self.history.setdefault(unit_id, []).append((ticket_id, entry))
 
     def tenant_for(self, ticket: Ticket) -> User | None:
         for user_id in (ticket.reporter_id, ticket.addressed_to_id):
@@ -192,9 +241,7 @@ class Context:
 
     def history_for(self, ticket: Ticket) -> list[dict]:
         entries = self.history.get(ticket.unit_id, []) if ticket.unit_id else []
-        return [{k: v for k, v in e.items() if k != "id"} for e in entries if e["id"] != ticket.id][
-            :10
-        ]
+        return [entry for ticket_id, entry in entries if ticket_id != ticket.id][:10]
 
     def pdf_url(self, note) -> str:
         return f"/api/tickets/{note.ticket_id}/delivery-notes/{note.id}.pdf"
@@ -222,20 +269,46 @@ def begin_snapshot() -> None:
 
 def pull(caller: Caller, last_pulled_at: int | None, migration: dict | None = None) -> dict:
     begin_snapshot()
-    timestamp = current_sequence() + 1
     since = None if last_pulled_at is None else last_pulled_at - 1
     own_device = caller.device.id if caller.device else None
-    links = db.session.execute(_LINKS, {"me": caller.id}).all()
-    active = {link.ticket_id for link in links if link.active}
-    if since is None:
-        fresh, gone = set(active), set()
-    else:
-        fresh = {k.ticket_id for k in links if k.active and k.sync_seq > since}
-        gone = {k.ticket_id for k in links if not k.active and k.sync_seq > since}
-    ongoing = active - fresh
-    changes = {table: {"created": [], "updated": [], "deleted": []} for table in records.TABLES}
     migrated = _migrated_tables(migration)
+    changes = {table: {"created": [], "updated": [], "deleted": []} for table in records.TABLES}
     dialect = db.session.get_bind().dialect.name
+    # fresh: assignments started since the last pull (sent whole, as created); gone:
+    # ended (sent as deleted); moved: other tickets on the device whose activity
+    # moved (their changed children are sent); resend: those whose record changed.
+    fresh, gone, moved, resend, ended_moved = set(), set(), set(), set(), set()
+    if since is None:
+        timestamp = current_sequence() + 1
+        links = db.session.execute(_LINKS, {"me": caller.id}).all()
+        fresh = active = {ticket_id for ticket_id, is_active in links if is_active}
+    else:
+        timestamp, found = 1, []
+        for kind, ticket_id, is_active, record_seq in db.session.execute(
+            _WHAT_MOVED, {"me": caller.id, "since": since}
+        ):
+            if kind == "counter":
+                timestamp = ticket_id + 1
+            elif kind == "link":
+                (fresh if is_active else gone).add(ticket_id)
+            else:
+                found.append((kind, ticket_id, is_active, record_seq))
+        for kind, ticket_id, is_active, record_seq in found:
+            if ticket_id in fresh:
+                continue  # sent whole anyway
+            if not is_active:
+                ended_moved.add(ticket_id)
+            elif kind == "history":
+                resend.add(ticket_id)  # its unit's history changed
+            else:
+                moved.add(ticket_id)
+                if record_seq > since:
+                    resend.add(ticket_id)
+        active = None
+        if migrated:  # whole tables or columns the app just added: every ticket on it
+            links = db.session.execute(_LINKS, {"me": caller.id}).all()
+            active = {ticket_id for ticket_id, is_active in links if is_active}
+    ongoing = active - fresh if active is not None else set()
 
     def bucket_of(row) -> str:
         if own_device is not None and row.device_id == own_device:
@@ -244,26 +317,8 @@ def pull(caller: Caller, last_pulled_at: int | None, migration: dict | None = No
             return "created"
         return "created" if getattr(row, "created_seq", 0) > since else "updated"
 
-    # Tickets whose activity moved since the last pull: their children may have
-    # changed, their record only if its own stamp moved too.
-    moved, resend, ended_moved = set(), set(), set()
-    if since is not None:
-        for link in links:
-            if link.active and link.ticket_id in ongoing and (link.history_seq or 0) > since:
-                resend.add(link.ticket_id)  # its unit's history changed
-            if link.activity_seq <= since:
-                continue
-            if not link.active:
-                ended_moved.add(link.ticket_id)
-            elif link.ticket_id in ongoing:
-                moved.add(link.ticket_id)
-                if link.record_seq > since:
-                    resend.add(link.ticket_id)
     # Tickets: whole for new assignments, changed records for ongoing, ids for ended.
-    if since is None or "tickets" in migrated:
-        wanted = active
-    else:
-        wanted = fresh | resend
+    wanted = active if since is None or "tickets" in migrated else fresh | resend
     tickets = []
     if wanted:
         tickets = db.session.scalars(

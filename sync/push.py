@@ -141,9 +141,10 @@ class Push:
                 ids.add(int(data["ticket_id"] if table != "tickets" else data["id"]))
         if not ids:
             return
+        dialect = db.session.get_bind().dialect.name
         query = (
             visible_tickets(self.caller)
-            .where(Ticket.id.in_(ids))
+            .where(in_ids(Ticket.id, ids, dialect))
             .order_by(Ticket.id)
             .with_for_update(of=Ticket)
         )

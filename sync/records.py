@@ -5,7 +5,7 @@ Each serializer is a plain function of rows already loaded in bulk (no queries).
 """
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 SCHEMA_VERSION = 1
@@ -20,8 +20,16 @@ TABLES = (
 )
 
 
-def ms(value: datetime | None) -> int | None:
-    return None if value is None else int(value.timestamp() * 1000)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MILLISECOND = timedelta(milliseconds=1)
+
+
+def ms(value: datetime | int | None) -> int | None:
+    """Epoch milliseconds, floored (exact: no float rounding). Pulls read children's
+    times already converted by the database (sync.pull), which pass through."""
+    if value is None or isinstance(value, int):
+        return value
+    return (value - EPOCH) // MILLISECOND
 
 
 def dec(value: Decimal | None) -> str | None:

@@ -24,15 +24,19 @@ def upgrade():
     )
     op.add_column("tickets", sa.Column("record_updated_at", sa.DateTime(timezone=True)))
     op.execute("UPDATE tickets SET activity_seq = sync_seq, record_updated_at = updated_at")
-    # Pulls read both stamps through the contractor's assignments; unindexed, they
-    # cost nothing more on the many ticket updates.
+    # Pulls find moved tickets by activity_seq (and units by history_seq), and no
+    # longer filter on tickets.sync_seq.
+    op.create_index(op.f("ix_tickets_activity_seq"), "tickets", ["activity_seq"], unique=False)
     op.drop_index(op.f("ix_tickets_sync_seq"), table_name="tickets")
     op.add_column(
         "units", sa.Column("history_seq", sa.BigInteger(), nullable=False, server_default="0")
     )
+    op.create_index(op.f("ix_units_history_seq"), "units", ["history_seq"], unique=False)
 
 
 def downgrade():
+    op.drop_index(op.f("ix_units_history_seq"), table_name="units")
+    op.drop_index(op.f("ix_tickets_activity_seq"), table_name="tickets")
     with op.batch_alter_table("units", schema=None) as batch_op:
         batch_op.drop_column("history_seq")
     op.create_index(op.f("ix_tickets_sync_seq"), "tickets", ["sync_seq"], unique=False)

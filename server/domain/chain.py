@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from json.encoder import encode_basestring
 
 
 @dataclass(frozen=True)
@@ -39,21 +40,34 @@ def _instant(value: datetime | None) -> str | None:
 
 
 def event_hash(content: EventContent, prev_hash: str | None) -> str:
-    material = canonical_json(
-        {
-            "ticket_id": content.ticket_id,
-            "position": content.position,
-            "kind": content.kind,
-            "author_id": content.author_id,
-            "author_role": content.author_role,
-            "visibility": content.visibility,
-            "data": content.data,
-            "created_at": _instant(content.created_at),
-            "device_time": _instant(content.device_time),
-            "prev_hash": prev_hash,
-        }
+    return hashlib.sha256(hash_material(content, prev_hash).encode()).hexdigest()
+
+
+def hash_material(content: EventContent, prev_hash: str | None) -> str:
+    """The canonical JSON of the event's fields and the previous hash, which is what is
+    hashed. Written out field by field (keys in sorted order, strings escaped by the
+    json module's own function) because a bulk push hashes a thousand events: the
+    result is the same text as canonical_json of the same dict (tests/unit), faster."""
+    return (
+        f'{{"author_id":{_number(content.author_id)}'
+        f',"author_role":{_text(content.author_role)}'
+        f',"created_at":{_text(_instant(content.created_at))}'
+        f',"data":{_text(content.data)}'
+        f',"device_time":{_text(_instant(content.device_time))}'
+        f',"kind":{_text(content.kind)}'
+        f',"position":{_number(content.position)}'
+        f',"prev_hash":{_text(prev_hash)}'
+        f',"ticket_id":{_number(content.ticket_id)}'
+        f',"visibility":{_text(content.visibility)}}}'
     )
-    return hashlib.sha256(material.encode()).hexdigest()
+
+
+def _text(value: str | None) -> str:
+    return "null" if value is None else encode_basestring(value)
+
+
+def _number(value: int | None) -> str:
+    return "null" if value is None else int.__repr__(value)
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ class Unit(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # The sync number at which the unit's ticket history (refs, summaries, outcomes,
     # shown on devices with each of its tickets) last changed: see server.changes.
-    history_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    history_seq: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
 
     block: Mapped[Block] = relationship()
 

@@ -90,10 +90,8 @@ class Ticket(Base):
     # Sync stamps (server.changes): the ticket record a device shows changed at
     # `sync_seq` and `record_updated_at`; it or anything under it last changed at
     # `activity_seq`, so a pull looks for children only under tickets that moved.
-    # Not indexed: pulls read them through the contractor's assignments, and every
-    # index here is written again by each of the many ticket updates.
     sync_seq: Mapped[int] = mapped_column(BigInteger, default=0)
-    activity_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    activity_seq: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
     record_updated_at: Mapped[datetime | None] = mapped_column(default=utcnow)
 
     block: Mapped[Block] = relationship()

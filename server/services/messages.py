@@ -54,7 +54,9 @@ def post_message(
         device_id=device.id if device else None,
     )
     db.session.add(message)
+    previous_status = ticket.status
     new_status = workflow.status_after_reply(ticket.status, caller.role, visibility)
+    awaiting_first_response = ticket.first_response_at is None
     if caller.role in workflow.STAFF_ROLES and visibility == "public":
         ticket.first_response_at = ticket.first_response_at or now
     else:
@@ -79,6 +81,9 @@ def post_message(
             {"from": previous, "to": new_status, "reason": f"{caller.role} replied"},
             at=now,
         )
-    sla.refresh(ticket)
+    if new_status != previous_status or (awaiting_first_response and ticket.first_response_at):
+        # Due times move only with the status and the first response; a reply that
+        # changes neither leaves them (the SLA job fixes any a policy change staled).
+        sla.refresh(ticket)
     notify(ticket, event, caller, f"New message on {ticket.summary}", body)
     return message

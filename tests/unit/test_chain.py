@@ -12,6 +12,7 @@ from server.domain.chain import (
     canonical_json,
     event_hash,
     first_broken,
+    hash_material,
 )
 
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -133,3 +134,66 @@ def _item(n: int) -> dict:
         "seconds": n,
         "device_seconds": None,
     }
+
+
+@given(
+    ticket_id=st.integers(1, 2**62),
+    position=st.integers(1, 2**31),
+    kind=st.text(),
+    author_id=st.none() | st.integers(-(2**62), 2**62),
+    author_role=st.text(),
+    visibility=st.text(),
+    data=st.text(),
+    seconds=st.integers(-(10**9), 10**9),
+    device_seconds=st.none() | st.integers(-(10**9), 10**9),
+    offset_minutes=st.integers(-14 * 60, 14 * 60),
+    prev_hash=st.none() | st.text(),
+)
+def test_the_hashed_text_is_the_canonical_json_of_the_event(
+    ticket_id,
+    position,
+    kind,
+    author_id,
+    author_role,
+    visibility,
+    data,
+    seconds,
+    device_seconds,
+    offset_minutes,
+    prev_hash,
+):
+    """Events are hashed from text written field by field (fast); it must stay byte
+    for byte the canonical JSON of the same fields, or stored chains stop verifying."""
+    zone = timezone(timedelta(minutes=offset_minutes))
+    content = EventContent(
+        ticket_id=ticket_id,
+        position=position,
+        kind=kind,
+        author_id=author_id,
+        author_role=author_role,
+        visibility=visibility,
+        data=data,
+        created_at=START + timedelta(seconds=seconds, microseconds=seconds % 999_983),
+        device_time=None
+        if device_seconds is None
+        else (START + timedelta(seconds=device_seconds)).astimezone(zone),
+    )
+
+    def instant(value):
+        return None if value is None else value.astimezone(UTC).isoformat(timespec="microseconds")
+
+    expected = canonical_json(
+        {
+            "ticket_id": ticket_id,
+            "position": position,
+            "kind": kind,
+            "author_id": author_id,
+            "author_role": author_role,
+            "visibility": visibility,
+            "data": data,
+            "created_at": instant(content.created_at),
+            "device_time": instant(content.device_time),
+            "prev_hash": prev_hash,
+        }
+    )
+    assert hash_material(content, prev_hash) == expected
