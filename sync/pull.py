@@ -57,6 +57,10 @@ def _children_query(table: str, dialect: str, incremental: bool):
     if incremental:
         query = query.where(model.sync_seq > bindparam("since"))
     if model is Message:
+        # The author's name travels with the message: joined here, not looked up.
+        query = query.add_columns(User.name.label("author_name")).outerjoin(
+            User, User.id == Message.author_id
+        )
         query = query.where(Message.visibility.in_(DEVICE_VISIBILITIES))
     if model is Attachment:
         query = query.where(
@@ -163,6 +167,22 @@ def _what_moved():
         .where(mine, TicketContractor.active.is_(True), Unit.history_seq > since)
     )
     return union_all(counter, links, moved, history)
+
+
+@lru_cache
+def _changed_tables(dialect: str):
+    """Parameters `tickets` (ids) and `since`: which child tables have a row changed
+    under those tickets since. One round trip, so that a pull after fifty replies
+    does not also query the four tables nothing changed in."""
+    probes = []
+    for number, (model, _) in enumerate(CHILDREN.values()):
+        changed = select(model.id).where(
+            among(model.ticket_id, "tickets", dialect), model.sync_seq > bindparam("since")
+        )
+        if model is Message:
+            changed = changed.where(Message.visibility.in_(DEVICE_VISIBILITIES))
+        probes.append(select(literal(number).label("table")).where(changed.exists()))
+    return union_all(*probes)
 
 
 _WHAT_MOVED = _what_moved()
@@ -278,6 +298,7 @@ def pull(caller: Caller, last_pulled_at: int | None, migration: dict | None = No
     # ended (sent as deleted); moved: other tickets on the device whose activity
     # moved (their changed children are sent); resend: those whose record changed.
     fresh, gone, moved, resend, ended_moved = set(), set(), set(), set(), set()
+    changed_tables = set(CHILDREN) if since is None else set()
     if since is None:
         timestamp = current_sequence() + 1
         links = db.session.execute(_LINKS, {"me": caller.id}).all()
@@ -304,6 +325,15 @@ def pull(caller: Caller, last_pulled_at: int | None, migration: dict | None = No
                 moved.add(ticket_id)
                 if record_seq > since:
                     resend.add(ticket_id)
+        if moved or ended_moved:
+            tables = list(CHILDREN)
+            changed_tables = {
+                tables[number]
+                for number in db.session.scalars(
+                    _changed_tables(dialect),
+                    {"tickets": bind(moved | ended_moved, dialect), "since": since},
+                )
+            }
         active = None
         if migrated:  # whole tables or columns the app just added: every ticket on it
             links = db.session.execute(_LINKS, {"me": caller.id}).all()
@@ -343,16 +373,14 @@ def pull(caller: Caller, last_pulled_at: int | None, migration: dict | None = No
             rows += run(_children_query(table, dialect, False), fresh).all()
         if table in migrated and ongoing:
             rows += run(_children_query(table, dialect, False), ongoing).all()
-        elif moved:
+        elif moved and table in changed_tables:
             rows += run(_children_query(table, dialect, True), moved, since=since).all()
-        if table == "ticket_messages":
-            context.load_users({row.author_id for row in rows})
         for row in rows:
             changes[table][bucket_of(row)].append(serialize(row, context))
         deleted = set()
         if gone:
             deleted |= set(run(_ids_query(table, dialect, False), gone).scalars())
-        if own_device is not None and ended_moved:
+        if own_device is not None and ended_moved and table in changed_tables:
             # Work this device pushed to a ticket no longer on it is kept on the server
             # but leaves the device, like the rest of that ticket did. (A contractor
             # pushes only to tickets assigned to them once: see server.scope.)

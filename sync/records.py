@@ -65,14 +65,13 @@ def ticket_record(ticket, context) -> dict:
 
 
 def message_record(message, context) -> dict:
-    author = context.user(message.author_id)
     return {
         "id": message.id,
         "ticket_id": str(message.ticket_id),
         "body": message.body,
         "visibility": message.visibility,
         "author_id": str(message.author_id),
-        "author_name": author.name if author else None,
+        "author_name": message.author_name,  # joined by the pull
         "author_role": message.author_role,
         "created_at": ms(message.created_at),
     }
