@@ -195,7 +195,7 @@ class Context:
         self.users: dict[int, User] = {}
         self.tenants: dict[int, User] = {}
         self.certificates: dict[int, list[Certificate]] = {}
-        self.history: dict[int, list[dict]] = {}
+        self.history: dict[int, list[tuple[int, dict]]] = {}  # unit: (ticket id, entry)
         if not tickets:
             return
         unit_ids = {t.unit_id for t in tickets if t.unit_id}
