@@ -66,17 +66,40 @@ def _psycopg(url: str) -> str:
     return normalise_database_url(url)
 
 
+# Tables owning a sequence that has handed out a number since it was last reset.
+_ADVANCED_SEQUENCE_OWNERS = text(
+    "SELECT DISTINCT t.relname FROM pg_class s "
+    "JOIN pg_depend d ON d.objid = s.oid AND d.classid = 'pg_class'::regclass "
+    "AND d.refclassid = 'pg_class'::regclass "
+    "JOIN pg_class t ON t.oid = d.refobjid "
+    "JOIN pg_sequences q ON q.sequencename = s.relname AND q.schemaname = 'public' "
+    "WHERE s.relkind = 'S' AND q.last_value IS NOT NULL"
+)
+_tables: list[str] = []
+
+
 def _empty_postgres(url: str) -> None:
+    """Truncate what a test wrote: the tables holding rows, and those whose id
+    sequence moved (a rolled-back insert), in one TRUNCATE. Truncating all ~45 tables
+    every time cost ~0.3 s a test, most of the PostgreSQL run."""
     engine = create_engine(url)
     with engine.begin() as conn:
-        tables = conn.execute(
-            text(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                "AND tablename NOT IN ('alembic_version', 'ticket_types')"
+        if not _tables:
+            _tables.extend(
+                conn.execute(
+                    text(
+                        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                        "AND tablename NOT IN ('alembic_version', 'ticket_types')"
+                    )
+                ).scalars()
             )
-        ).scalars()
-        names = ", ".join(f'"{t}"' for t in tables)
-        if names:
+        probe = " UNION ALL ".join(
+            f"SELECT '{t}' WHERE EXISTS (SELECT 1 FROM \"{t}\")" for t in _tables
+        )
+        written = set(conn.execute(text(probe)).scalars())
+        written |= set(conn.execute(_ADVANCED_SEQUENCE_OWNERS).scalars()) & set(_tables)
+        if written:
+            names = ", ".join(f'"{t}"' for t in sorted(written))
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         # Reference rows the migrations seed stay; what a test added goes.
         conn.execute(text("DELETE FROM ticket_types WHERE NOT built_in"))
