@@ -169,7 +169,8 @@ def current_sequence() -> int:
 def stamp(obj) -> None:
     """Mark a row changed in this transaction even if none of its columns changed
     (e.g. a recorded record re-sent to a device after a conflicting re-push, or a
-    ticket whose unit history changed): devices get the whole record again."""
+    ticket whose refused status change the device must undo): devices get the whole
+    record again."""
     db.session.info.setdefault(_TOUCHED, {}).setdefault(obj, False)
     if isinstance(obj, Ticket):
         db.session.info.setdefault(_RECORDS, set()).add(obj)

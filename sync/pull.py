@@ -229,9 +229,6 @@ class Context:
             for user in db.session.scalars(select(User).where(User.id.in_(missing))):
                 self.users[user.id] = user
 
-    def user(self, user_id: int) -> User | None:
-        return self.users.get(user_id)
-
     def _load_history(self, unit_ids) -> None:
         """The last 11 tickets per unit (10 besides the one being sent), in one query."""
         dialect = db.session.get_bind().dialect.name
