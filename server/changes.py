@@ -15,9 +15,13 @@ A ticket carries two stamps. `activity_seq` moves with any change to the ticket 
 a row under it (a message, hours): a pull looks for children only under tickets
 whose activity moved. `sync_seq` (and `record_updated_at`) move only when a column the
 device's ticket record is built from changes, so a reply or an hour logged does not
-send the whole ticket, with its address, tenant and unit history, again. A unit's
-`history_seq` moves when one of its tickets appears or changes what the unit's
-history shows (ref, summary, outcome): devices then get the unit's other tickets again.
+send the whole ticket, with its address, tenant and unit history, again.
+
+What a ticket record embeds from its property is stamped on the property, one row
+for all its tickets: a unit's `history_seq` moves when one of its tickets appears or
+changes what the unit's history shows (ref, summary, outcome), or when the unit gets
+a tenancy or a certificate; a block's `context_seq` moves when the block gets a
+certificate. Devices then get that unit's or block's tickets again.
 """
 
 from sqlalchemy import event, inspect
@@ -25,13 +29,14 @@ from sqlalchemy.orm import Session
 
 from server.db import utcnow
 from server.extensions import db
-from server.models import Ticket, Unit
+from server.models import Block, Certificate, Tenancy, Ticket, Unit
 from server.services.counters import current_value, next_value
 
 SYNC_COUNTER = "sync"
 _TOUCHED = "fieldline_sync_touched"  # {obj: created in this transaction?}
 _RECORDS = "fieldline_sync_records"  # tickets whose device record changed
-_HISTORIES = "fieldline_sync_histories"  # units whose ticket history changed
+_HISTORIES = "fieldline_sync_histories"  # units whose part of ticket records changed
+_BLOCKS = "fieldline_sync_blocks"  # blocks whose part of ticket records changed
 _RESERVED = "fieldline_sync_reserved"
 # The ticket columns the device record (sync.records.ticket_record) is built from.
 TICKET_RECORD_COLUMNS = (
@@ -57,21 +62,28 @@ def _synced(obj) -> bool:
     return hasattr(obj, "sync_seq")
 
 
-def _remember(session: Session) -> dict:
+def _remember(session: Session) -> bool:
+    """Note what this flush changed; whether the transaction has anything to stamp."""
     touched = session.info.setdefault(_TOUCHED, {})
     histories = session.info.setdefault(_HISTORIES, set())
+    blocks = session.info.setdefault(_BLOCKS, set())
     for obj in session.new:
         if _synced(obj):
             touched[obj] = True
             if isinstance(obj, Ticket):
                 histories.add(obj.unit_id)
+        elif isinstance(obj, Tenancy):
+            histories.add(obj.unit_id)  # the tenant shown on the unit's tickets
+        elif isinstance(obj, Certificate):
+            (histories if obj.unit_id is not None else blocks).add(obj.unit_id or obj.block_id)
     records = session.info.setdefault(_RECORDS, set())
     for obj in session.dirty:
         if _synced(obj) and session.is_modified(obj, include_collections=False):
             touched.setdefault(obj, False)
             if isinstance(obj, Ticket):
                 _ticket_changed(obj, records, histories)
-    return touched
+    histories.discard(None)
+    return bool(touched or histories or blocks)
 
 
 def _ticket_changed(ticket: Ticket, records: set, histories: set) -> None:
@@ -98,11 +110,13 @@ def _before_commit(session: Session) -> None:
     touched = session.info.get(_TOUCHED, {})
     records = session.info.pop(_RECORDS, set())
     histories = session.info.pop(_HISTORIES, set())
+    block_ids = session.info.pop(_BLOCKS, set())
     with session.no_autoflush:
         parents = {obj: _ticket_of(session, obj) for obj in touched if not isinstance(obj, Ticket)}
         # One row per unit, not every other ticket of the unit on someone's device:
         # those would be locked in no particular order, against pushes locking them.
         units = [session.get(Unit, u) for u in sorted(u for u in histories if u is not None)]
+        blocks = [session.get(Block, b) for b in sorted(block_ids)]
         seq = session.info.pop(_RESERVED, None) or next_value(SYNC_COUNTER)
         now = utcnow()
         for obj, created in list(touched.items()):
@@ -119,6 +133,9 @@ def _before_commit(session: Session) -> None:
         for unit in units:
             if unit is not None:
                 unit.history_seq = seq
+        for block in blocks:
+            if block is not None:
+                block.context_seq = seq
     session.flush()
     session.info.pop(_TOUCHED, None)
 
@@ -136,6 +153,7 @@ def _forget(session: Session, *_args) -> None:
     session.info.pop(_TOUCHED, None)
     session.info.pop(_RECORDS, None)
     session.info.pop(_HISTORIES, None)
+    session.info.pop(_BLOCKS, None)
     session.info.pop(_RESERVED, None)
 
 

@@ -18,6 +18,7 @@ from server.extensions import db
 from server.id_lists import among, bind
 from server.models import (
     Attachment,
+    Block,
     Certificate,
     Counter,
     Material,
@@ -143,7 +144,8 @@ def _what_moved():
     """One statement, every branch found through an index, for an incremental pull:
     the counter; assignments that started or ended since `since`; tickets of this
     contractor whose activity moved (and whether their own record did); tickets whose
-    unit's history moved. An empty pull is then this and the caller's query."""
+    unit's or block's part of the record (history, tenant, certificates) moved. An
+    empty pull is then this and the caller's query."""
     mine = TicketContractor.contractor_id == bindparam("me")
     since = bindparam("since")
     counter = select(
@@ -166,7 +168,13 @@ def _what_moved():
         .join(Unit, Unit.id == Ticket.unit_id)
         .where(mine, TicketContractor.active.is_(True), Unit.history_seq > since)
     )
-    return union_all(counter, links, moved, history)
+    block = (
+        select(literal("history"), Ticket.id, TicketContractor.active, literal(0))
+        .join(TicketContractor, TicketContractor.ticket_id == Ticket.id)
+        .join(Block, Block.id == Ticket.block_id)
+        .where(mine, TicketContractor.active.is_(True), Block.context_seq > since)
+    )
+    return union_all(counter, links, moved, history, block)
 
 
 @lru_cache
@@ -317,7 +325,7 @@ def pull(caller: Caller, last_pulled_at: int | None, migration: dict | None = No
             if not is_active:
                 ended_moved.add(ticket_id)
             elif kind == "history":
-                resend.add(ticket_id)  # its unit's history changed
+                resend.add(ticket_id)  # its unit's or block's part of it changed
             else:
                 moved.add(ticket_id)
                 if record_seq > since:

@@ -2,6 +2,11 @@
 
 import json
 
+import pytest
+
+from server.extensions import db
+from server.services import assignments, tickets
+from tests.factories import PASSWORD
 from tests.sync.conftest import ids
 
 
@@ -70,6 +75,77 @@ def test_a_new_outcome_in_the_unit_re_sends_its_other_tickets_with_the_history(w
     assert [h["outcome"] for h in json.loads(ticket["unit_history"])] == ["on_hold"]
     again = world.pull(headers, world.pull(headers, first["timestamp"]).get_json()["timestamp"])
     assert again.get_json()["changes"]["tickets"]["updated"] == []
+
+
+@pytest.mark.parametrize("on_unit", [False, True], ids=["block", "unit"])
+def test_a_new_certificate_re_sends_the_tickets_it_shows_on(world, on_unit):
+    headers = world.headers("carl@x.test")
+    first = world.pull(headers).get_json()
+    certificate = {
+        "kind": "electrical",
+        "number": "EICR-9",
+        "issued_on": "2026-06-01",
+        "expires_on": "2031-06-01",
+        "unit_id": world.unit_id if on_unit else None,
+    }
+    response = world.client.post(
+        f"/api/blocks/{world.block_id}/certificates",
+        json=certificate,
+        headers=world.headers("staff@x.test", device_id=None),
+    )
+    assert response.status_code == 201
+    later = world.pull(headers, first["timestamp"]).get_json()
+    [ticket] = later["changes"]["tickets"]["updated"]
+    kinds = [c["kind"] for c in json.loads(ticket["certificates"])]
+    assert sorted(kinds) == ["electrical", "gas_safety"]
+    again = world.pull(headers, later["timestamp"]).get_json()
+    assert again["changes"]["tickets"]["updated"] == []
+
+
+def test_a_new_tenancy_re_sends_the_unit_tickets_with_the_new_tenant(world):
+    with world.app.app_context():
+        from server.services import properties
+        from server.services.people import create_user
+
+        unit = properties.create_unit(world.caller(world.staff_id), world.block_id, name="Flat 2")
+        tenant = create_user(
+            None,
+            email="ted@x.test",
+            name="Ted Tenant",
+            role="tenant",
+            password=PASSWORD,
+            phone="+44 7700 900111",
+        )
+        db.session.commit()
+        unit_id, tenant_id = unit.id, tenant.id
+    with world.app.app_context():
+        staff = world.caller(world.staff_id)
+        ticket = tickets.report_ticket(
+            staff,
+            summary="Damp",
+            description="Wall",
+            block_id=world.block_id,
+            unit_id=unit_id,
+            type="repair",
+            priority="normal",
+        )
+        assignments.assign(staff, ticket.id, world.contractor_id)
+        db.session.commit()
+        ticket_id = ticket.id
+    headers = world.headers("carl@x.test")
+    first = world.pull(headers).get_json()
+    [before] = [t for t in first["changes"]["tickets"]["created"] if t["id"] == str(ticket_id)]
+    assert before["tenant_name"] is None
+    response = world.client.post(
+        f"/api/units/{unit_id}/tenancies",
+        json={"tenant_id": tenant_id, "starts_on": "2020-01-01"},
+        headers=world.headers("staff@x.test", device_id=None),
+    )
+    assert response.status_code == 201
+    later = world.pull(headers, first["timestamp"]).get_json()["changes"]["tickets"]
+    [after] = later["updated"]
+    assert after["id"] == str(ticket_id)
+    assert (after["tenant_name"], after["tenant_phone"]) == ("Ted Tenant", "+44 7700 900111")
 
 
 def test_a_contractor_never_sees_tickets_of_others(world):
