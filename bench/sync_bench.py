@@ -3,7 +3,9 @@
 Seeds (once per database) 100,000 tickets and 2,000 contractors with ~10 messages,
 3 time entries and 1 material per ticket, then measures for one contractor holding
 300 tickets: first pull, empty incremental pull, pull after 50 changes, and a push
-of 1,000 records — in process, through the Flask app. Floors: the same rows fetched
+of 1,000 records (by another contractor holding 300 tickets, so that what each run
+pushes does not grow the pulled contractor's records) — in process, through the
+Flask app. Floors: the same rows fetched
 with one raw SQL query per table and serialised with the json module; the same
 1,000 rows inserted with one executemany. Then over real HTTP through gunicorn, for a
 contractor holding 50 tickets: first pull, empty pull, pull after 50 new messages.
@@ -81,35 +83,43 @@ def prepare(app, tickets: int, contractors: int) -> None:
             seed(tickets - have, contractors, progress=progress)
 
 
-def pick_contractors(app) -> tuple[str, str]:
-    """The first contractor gets 300 tickets; the second keeps its ~50."""
+def pick_contractors(app) -> tuple[str, str, str]:
+    """The first contractor gets 300 tickets and is pulled; the second keeps its ~50
+    (the HTTP part); the third gets 300 tickets and takes the pushes, so the records
+    each run pushes do not grow the first one's pulls from run to run."""
     with app.app_context():
-        busy, normal = db.session.scalars(
-            select(User).where(User.role == "contractor").order_by(User.id).limit(2)
+        busy, normal, pusher = db.session.scalars(
+            select(User).where(User.role == "contractor").order_by(User.id).limit(3)
         ).all()
-        held = db.session.scalar(
-            select(func.count()).where(
-                TicketContractor.contractor_id == busy.id, TicketContractor.active.is_(True)
+        for contractor in (busy, pusher):
+            _hold_300(contractor)
+        db.session.commit()
+        return busy.email, normal.email, pusher.email
+
+
+def _hold_300(contractor: User) -> None:
+    held = db.session.scalar(
+        select(func.count()).where(
+            TicketContractor.contractor_id == contractor.id, TicketContractor.active.is_(True)
+        )
+    )
+    if held >= 300:
+        return
+    staff = Caller(admin_user(), None)
+    extra = db.session.scalars(
+        select(Ticket.id)
+        .where(
+            ~Ticket.id.in_(
+                select(TicketContractor.ticket_id).where(
+                    TicketContractor.contractor_id == contractor.id
+                )
             )
         )
-        if held < 300:
-            staff = Caller(admin_user(), None)
-            extra = db.session.scalars(
-                select(Ticket.id)
-                .where(
-                    ~Ticket.id.in_(
-                        select(TicketContractor.ticket_id).where(
-                            TicketContractor.contractor_id == busy.id
-                        )
-                    )
-                )
-                .order_by(Ticket.id)
-                .limit(300 - held)
-            ).all()
-            for ticket_id in extra:
-                assignments.assign(staff, ticket_id, busy.id)
-            db.session.commit()
-        return busy.email, normal.email
+        .order_by(Ticket.id)
+        .limit(300 - held)
+    ).all()
+    for ticket_id in extra:
+        assignments.assign(staff, ticket_id, contractor.id)
 
 
 def admin_user() -> User:
@@ -242,7 +252,17 @@ def in_process(app, email: str, repeat: int) -> dict:
         samples.append((time.perf_counter() - started) * 1000)
         stamp = changed["timestamp"]
     out["pull_after_50"] = statistics.median(samples)
-    pushes = []
+    return out
+
+
+def pushes(app, email: str, repeat: int) -> dict:
+    """Pushes of 1,000 new time entries spread over the contractor's 300 tickets."""
+    client = app.test_client()
+    headers = token(client, email)
+    body = client.get("/api/sync/pull", headers=headers).get_json()
+    tickets = [t["id"] for t in body["changes"]["tickets"]["created"]]
+    stamp = body["timestamp"]
+    out, samples = {}, []
     for _ in range(repeat):
         records = [
             {
@@ -262,9 +282,9 @@ def in_process(app, email: str, repeat: int) -> dict:
         data = json.dumps(payload)
         started = time.perf_counter()
         response = client.post(f"/api/sync/push?last_pulled_at={stamp}", data=data, headers=headers)
-        pushes.append((time.perf_counter() - started) * 1000)
+        samples.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200, response.get_json()
-    out["push_1000"] = statistics.median(pushes)
+    out["push_1000"] = statistics.median(samples)
     with app.app_context():
         contractor_id = db.session.scalar(select(User.id).where(User.email == email))
     out["push_floor"] = push_floor(app, repeat, int(tickets[0]), contractor_id)
@@ -322,8 +342,9 @@ def main() -> None:
     url = args.database_url or f"sqlite:///{instance}/bench-{args.tickets}.sqlite3"
     app = make_app(url, instance)
     prepare(app, args.tickets, args.contractors)
-    busy, normal = pick_contractors(app)
+    busy, normal, pusher = pick_contractors(app)
     local = in_process(app, busy, args.repeat)
+    local.update(pushes(app, pusher, args.repeat))
     http = over_http(app, url, instance, normal, args.repeat)
     kind = "PostgreSQL" if url.startswith("postgres") else "SQLite"
     print(

@@ -7,9 +7,9 @@ row stamped <= N. That is what lets a device pull `seq > last` and never miss a
 change, even on PostgreSQL where a plain sequence can commit out of order.
 
 At commit, the transaction's rows are written first, then the number is taken and
-stamped with small UPDATEs just before COMMIT, so each writer holds the counter row
-briefly. (A big push written with Core reserves its number early: see
-reserve_sequence.)
+stamped with one UPDATE per table (one statement on PostgreSQL) just before COMMIT,
+so each writer holds the counter row briefly. (A big push written with Core
+reserves its number early: see reserve_sequence.)
 
 A ticket carries two stamps. `activity_seq` moves with any change to the ticket or
 a row under it (a message, hours): a pull looks for children only under tickets
@@ -24,8 +24,9 @@ a tenancy or a certificate; a block's `context_seq` moves when the block gets a
 certificate. Devices then get that unit's or block's tickets again.
 """
 
-from sqlalchemy import event, inspect
+from sqlalchemy import BigInteger, case, event, func, inspect, literal, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from server.db import utcnow
 from server.extensions import db
@@ -104,49 +105,112 @@ def _before_commit(session: Session) -> None:
         _forget(session)
         return
     # Write everything first, unstamped (invisible to others until commit anyway), so
-    # the counter row is locked only for the small stamping UPDATEs and the commit:
-    # every writing transaction queues on that row, for as long as each holds it.
+    # the counter row is locked only for the stamping and the commit: every writing
+    # transaction queues on that row, for as long as each holds it.
     session.flush()
-    touched = session.info.get(_TOUCHED, {})
-    records = session.info.pop(_RECORDS, set())
-    histories = session.info.pop(_HISTORIES, set())
-    block_ids = session.info.pop(_BLOCKS, set())
+    plan = _Stamps(session.info.pop(_RECORDS, set()))
+    for obj, created in session.info.get(_TOUCHED, {}).items():
+        plan.add(obj, created)
+    plan.units.update(session.info.pop(_HISTORIES, set()))
+    plan.blocks.update(session.info.pop(_BLOCKS, set()))
     with session.no_autoflush:
-        parents = {obj: _ticket_of(session, obj) for obj in touched if not isinstance(obj, Ticket)}
-        # One row per unit, not every other ticket of the unit on someone's device:
-        # those would be locked in no particular order, against pushes locking them.
-        units = [session.get(Unit, u) for u in sorted(u for u in histories if u is not None)]
-        blocks = [session.get(Block, b) for b in sorted(block_ids)]
         seq = session.info.pop(_RESERVED, None) or next_value(SYNC_COUNTER)
-        now = utcnow()
-        for obj, created in list(touched.items()):
-            if isinstance(obj, Ticket):
-                obj.activity_seq = seq
-                if created or obj in records:
-                    obj.sync_seq, obj.record_updated_at = seq, now
-                continue
-            obj.sync_seq = seq
-            if created and hasattr(obj, "created_seq"):
-                obj.created_seq = seq
-            if parents[obj] is not None:
-                parents[obj].activity_seq = seq
-        for unit in units:
-            if unit is not None:
-                unit.history_seq = seq
-        for block in blocks:
-            if block is not None:
-                block.context_seq = seq
-    session.flush()
+        plan.write(session, seq, utcnow())
+    session.flush()  # rows without an `id` key (assignments) are stamped through the ORM
     session.info.pop(_TOUCHED, None)
 
 
-def _ticket_of(session: Session, obj):
-    """A changed child moves its ticket's activity stamp: pulls then look at children
-    only of tickets that moved, which keeps an empty pull to a few indexed queries."""
-    ticket_id = getattr(obj, "ticket_id", None)
-    if ticket_id is None or type(obj).__tablename__ in ("tickets", "ticket_contractors"):
-        return None
-    return session.get(Ticket, ticket_id)
+class _Stamps:
+    """What a committing transaction stamps with its sync number, written with one
+    UPDATE per table by id (one statement in all on PostgreSQL), not one ORM UPDATE
+    per row: the counter row stays locked while this runs, so it must be short."""
+
+    def __init__(self, records: set):
+        self.records = records  # tickets whose device record changed
+        self.rows: dict = {}  # table: {id: created in this transaction?}
+        self.objects: list = []  # (object, created): their loaded values follow
+        self.orm: list = []  # rows keyed otherwise: stamped through the ORM
+        self.activity: set[int] = set()  # tickets whose activity moved
+        self.tickets: dict[int, bool] = {}  # touched ticket id: its record changed?
+        self.units: set[int] = set()
+        self.blocks: set[int] = set()
+
+    def add(self, obj, created: bool) -> None:
+        table = obj.__table__
+        if isinstance(obj, Ticket):
+            changed = created or obj in self.records
+            self.tickets[obj.id] = self.tickets.get(obj.id, False) or changed
+        elif "id" not in table.c or len(table.primary_key.columns) != 1:
+            self.orm.append(obj)
+            return
+        else:
+            self.rows.setdefault(table, {})[obj.id] = created
+            if getattr(obj, "ticket_id", None) is not None:
+                # A changed child moves its ticket's activity stamp: pulls then look at
+                # children only of tickets that moved, which keeps empty pulls cheap.
+                self.activity.add(obj.ticket_id)
+        self.objects.append((obj, created))
+
+    def statements(self, seq: int, now) -> list:
+        value = literal(seq, BigInteger)
+        statements = []
+        for table, rows in sorted(self.rows.items(), key=lambda item: item[0].name):
+            values = {"sync_seq": value}
+            created = sorted(i for i, new in rows.items() if new)
+            if "created_seq" in table.c and created:
+                values["created_seq"] = case(
+                    (table.c.id.in_(created), value), else_=table.c.created_seq
+                )
+            statements.append(update(table).where(table.c.id.in_(sorted(rows))).values(values))
+        tickets = Ticket.__table__
+        activity = sorted(self.activity | set(self.tickets))
+        if activity:
+            values = {"activity_seq": value}
+            changed = sorted(i for i, record in self.tickets.items() if record)
+            if changed:
+                moved = tickets.c.id.in_(changed)
+                values["sync_seq"] = case((moved, value), else_=tickets.c.sync_seq)
+                values["record_updated_at"] = case(
+                    (moved, literal(now, tickets.c.record_updated_at.type)),
+                    else_=tickets.c.record_updated_at,
+                )
+            statements.append(update(tickets).where(tickets.c.id.in_(activity)).values(values))
+        # One row per unit or block, not every other ticket of it on someone's device:
+        # those would be locked in no particular order, against pushes locking them.
+        for model, column, ids in (
+            (Unit, "history_seq", self.units),
+            (Block, "context_seq", self.blocks),
+        ):
+            ids = sorted(i for i in ids if i is not None)
+            if ids:
+                table = model.__table__
+                statements.append(update(table).where(table.c.id.in_(ids)).values({column: value}))
+        return statements
+
+    def write(self, session: Session, seq: int, now) -> None:
+        statements = self.statements(seq, now)
+        connection = session.connection()
+        if connection.dialect.name == "postgresql" and len(statements) > 1:
+            # Data-modifying CTEs: every UPDATE in one round trip.
+            ctes = [s.returning(literal(1)).cte(f"stamp_{n}") for n, s in enumerate(statements)]
+            connection.execute(
+                select(*(select(func.count()).select_from(c).scalar_subquery() for c in ctes))
+            )
+        else:
+            for statement in statements:
+                connection.execute(statement)
+        for obj, created in self.objects:
+            if isinstance(obj, Ticket):
+                set_committed_value(obj, "activity_seq", seq)
+                if self.tickets[obj.id]:
+                    set_committed_value(obj, "sync_seq", seq)
+                    set_committed_value(obj, "record_updated_at", now)
+            else:
+                set_committed_value(obj, "sync_seq", seq)
+                if created and hasattr(obj, "created_seq"):
+                    set_committed_value(obj, "created_seq", seq)
+        for obj in self.orm:
+            obj.sync_seq = seq
 
 
 def _forget(session: Session, *_args) -> None:

@@ -64,6 +64,10 @@ def ticket_record(ticket, context) -> dict:
     }
 
 
+# The child serializers take the rows of sync.pull's queries, whose times the
+# database already turned into epoch milliseconds.
+
+
 def message_record(message, context) -> dict:
     return {
         "id": message.id,
@@ -73,7 +77,7 @@ def message_record(message, context) -> dict:
         "author_id": str(message.author_id),
         "author_name": message.author_name,  # joined by the pull
         "author_role": message.author_role,
-        "created_at": ms(message.created_at),
+        "created_at": message.created_at,
     }
 
 
@@ -81,12 +85,12 @@ def time_entry_record(entry, context) -> dict:
     return {
         "id": entry.id,
         "ticket_id": str(entry.ticket_id),
-        "started_at": ms(entry.started_at),
-        "ended_at": ms(entry.ended_at),
+        "started_at": entry.started_at,
+        "ended_at": entry.ended_at,
         "minutes": entry.minutes,
         "chargeable": entry.chargeable,
         "note": entry.note,
-        "created_at": ms(entry.created_at),
+        "created_at": entry.created_at,
         "contractor_id": str(entry.contractor_id),
     }
 
@@ -100,7 +104,7 @@ def material_record(material, context) -> dict:
         "unit": material.unit,
         "unit_price": dec(material.unit_price),
         "chargeable": material.chargeable,
-        "created_at": ms(material.created_at),
+        "created_at": material.created_at,
     }
 
 
@@ -113,7 +117,7 @@ def attachment_record(attachment, context) -> dict:
         "content_type": attachment.content_type,
         "sha256": attachment.sha256,
         "size": attachment.size,
-        "created_at": ms(attachment.created_at),
+        "created_at": attachment.created_at,
         "uploaded": attachment.uploaded,
     }
 
@@ -123,10 +127,10 @@ def delivery_note_record(note, context) -> dict:
         "id": note.id,
         "ticket_id": str(note.ticket_id),
         "signed_by": note.signed_by,
-        "signed_at": ms(note.signed_at),
+        "signed_at": note.signed_at,
         "signature_attachment_id": note.signature_attachment_id,
         "work_summary": note.work_summary,
-        "created_at": ms(note.created_at),
+        "created_at": note.created_at,
         "number": note.number,
         "pdf_url": context.pdf_url(note),
         "content_sha256": note.content_sha256,
