@@ -25,12 +25,13 @@ certificate. Devices then get that unit's or block's tickets again.
 """
 
 from sqlalchemy import BigInteger, case, event, func, inspect, literal, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from server.db import utcnow
 from server.extensions import db
-from server.models import Block, Certificate, Tenancy, Ticket, Unit
+from server.models import Block, Certificate, Counter, Tenancy, Ticket, Unit
 from server.services.counters import current_value, next_value
 
 SYNC_COUNTER = "sync"
@@ -114,8 +115,7 @@ def _before_commit(session: Session) -> None:
     plan.units.update(session.info.pop(_HISTORIES, set()))
     plan.blocks.update(session.info.pop(_BLOCKS, set()))
     with session.no_autoflush:
-        seq = session.info.pop(_RESERVED, None) or next_value(SYNC_COUNTER)
-        plan.write(session, seq, utcnow())
+        plan.write(session, session.info.pop(_RESERVED, None), utcnow())
     session.flush()  # rows without an `id` key (assignments) are stamped through the ORM
     session.info.pop(_TOUCHED, None)
 
@@ -151,8 +151,8 @@ class _Stamps:
                 self.activity.add(obj.ticket_id)
         self.objects.append((obj, created))
 
-    def statements(self, seq: int, now) -> list:
-        value = literal(seq, BigInteger)
+    def statements(self, value, now) -> list:
+        """The UPDATEs, setting the number `value` (a literal, or taken by the statement)."""
         statements = []
         for table, rows in sorted(self.rows.items(), key=lambda item: item[0].name):
             values = {"sync_seq": value}
@@ -187,17 +187,14 @@ class _Stamps:
                 statements.append(update(table).where(table.c.id.in_(ids)).values({column: value}))
         return statements
 
-    def write(self, session: Session, seq: int, now) -> None:
-        statements = self.statements(seq, now)
+    def write(self, session: Session, reserved: int | None, now) -> int:
+        """Take the number (unless reserved) and stamp; return the number."""
         connection = session.connection()
-        if connection.dialect.name == "postgresql" and len(statements) > 1:
-            # Data-modifying CTEs: every UPDATE in one round trip.
-            ctes = [s.returning(literal(1)).cte(f"stamp_{n}") for n, s in enumerate(statements)]
-            connection.execute(
-                select(*(select(func.count()).select_from(c).scalar_subquery() for c in ctes))
-            )
+        if connection.dialect.name == "postgresql":
+            seq = self._write_in_one_statement(connection, reserved, now)
         else:
-            for statement in statements:
+            seq = reserved or next_value(SYNC_COUNTER)
+            for statement in self.statements(literal(seq, BigInteger), now):
                 connection.execute(statement)
         for obj, created in self.objects:
             if isinstance(obj, Ticket):
@@ -211,6 +208,32 @@ class _Stamps:
                     set_committed_value(obj, "created_seq", seq)
         for obj in self.orm:
             obj.sync_seq = seq
+        return seq
+
+    def _write_in_one_statement(self, connection, reserved: int | None, now) -> int:
+        """PostgreSQL: take the number and stamp every table in one statement of
+        data-modifying CTEs. The counter row is locked from here to COMMIT, and the
+        holder makes no other round trip (nor waits for the GIL between two)."""
+        if reserved is not None:
+            taken = select(literal(reserved, BigInteger).label("value")).cte("seq")
+        else:
+            counters = Counter.__table__
+            taken = (
+                pg_insert(counters)
+                .values(name=SYNC_COUNTER, value=1)
+                .on_conflict_do_update(
+                    index_elements=["name"], set_={"value": counters.c.value + 1}
+                )
+                .returning(counters.c.value)
+                .cte("seq")
+            )
+        value = select(taken.c.value).scalar_subquery()
+        stamps = [
+            statement.returning(literal(1)).cte(f"stamp_{n}")
+            for n, statement in enumerate(self.statements(value, now))
+        ]
+        counts = (select(func.count()).select_from(c).scalar_subquery() for c in stamps)
+        return connection.execute(select(taken.c.value, *counts)).scalar_one()
 
 
 def _forget(session: Session, *_args) -> None:
