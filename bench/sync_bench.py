@@ -91,13 +91,13 @@ def pick_contractors(app) -> tuple[str, str, str]:
         busy, normal, pusher = db.session.scalars(
             select(User).where(User.role == "contractor").order_by(User.id).limit(3)
         ).all()
-        for contractor in (busy, pusher):
-            _hold_300(contractor)
+        _hold_300(busy, newest=False)
+        _hold_300(pusher, newest=True)  # other tickets than the pulled contractor's
         db.session.commit()
         return busy.email, normal.email, pusher.email
 
 
-def _hold_300(contractor: User) -> None:
+def _hold_300(contractor: User, newest: bool) -> None:
     held = db.session.scalar(
         select(func.count()).where(
             TicketContractor.contractor_id == contractor.id, TicketContractor.active.is_(True)
@@ -115,7 +115,7 @@ def _hold_300(contractor: User) -> None:
                 )
             )
         )
-        .order_by(Ticket.id)
+        .order_by(Ticket.id.desc() if newest else Ticket.id)
         .limit(300 - held)
     ).all()
     for ticket_id in extra:

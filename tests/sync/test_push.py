@@ -330,7 +330,12 @@ def test_a_big_push_is_written_in_bulk_whole_and_chained(world):
             "time_entries": {
                 "created": [time_entry(world, id=f"t-{n}", minutes=n + 1) for n in range(count)]
             },
-            "materials": {"created": [material(world, id=f"mat-{n}") for n in range(count)]},
+            "materials": {
+                "created": [
+                    material(world, id=f"mat-{n}", quantity=f"{n}.25", unit_price="12.34")
+                    for n in range(count)
+                ]
+            },
         },
         last,
     )
@@ -350,6 +355,11 @@ def test_a_big_push_is_written_in_bulk_whole_and_chained(world):
     assert len({r["id"] for r in fresh["materials"]["created"]}) == len(
         fresh["materials"]["created"]
     )
+    materials = {r["id"]: r for r in fresh["materials"]["created"]}
+    assert {(r["quantity"], r["unit_price"]) for r in materials.values()} == {
+        (f"{n}.25", "12.34") for n in range(count)
+    }
+    assert materials["mat-3"]["created_at"] == MS
     retry = world.push(
         headers,
         {
