@@ -60,14 +60,16 @@ class Device:
         self.pending = {t: {} for t in TABLES}
         self.last = None
         self.samples: list[tuple[str, float, int]] = []
+        self.failures: list[str] = []  # requests that got no HTTP answer, and why
 
     def _timed(self, kind: str, fn):
         started = time.perf_counter()
         try:
             response = fn()
             status = response.status_code
-        except requests.RequestException:
+        except requests.RequestException as error:
             response, status = None, 0
+            self.failures.append(f"{kind}: {type(error).__name__}: {str(error)[:120]}")
         self.samples.append((kind, (time.perf_counter() - started) * 1000, status))
         return response if status == 200 else None
 
@@ -157,6 +159,7 @@ def device_process(base, emails, seconds, seed, results, writers_done, drained, 
     for t in threads:
         t.join()
     timed = [s for d in devices for s in d.samples]  # the drain and checks below are not
+    failures = [f for d in devices for f in d.failures]
     writers_done.wait(timeout=120)
     for device in devices:  # push whatever is still pending
         for _ in range(5):
@@ -172,7 +175,7 @@ def device_process(base, emails, seconds, seed, results, writers_done, drained, 
         for table in TABLES:
             if device.rows[table] != fresh.rows[table]:
                 mismatches += 1
-    results.put((timed, mismatches, len(devices)))
+    results.put((timed, mismatches, len(devices), failures))
 
 
 def staff_writer(base: str, seconds: float, contractor_ids: list[int], stats: dict) -> None:
@@ -344,6 +347,10 @@ def main() -> None:
             f"staff writes: {staff['writes']} ({staff['errors']} server errors); "
             f"wall time {time.monotonic() - started:.0f} s"
         )
+        failures = [f for c in collected for f in c[3]]
+        statuses = sorted({status for *_, status in loop_samples if status not in (0, 200)})
+        if failures or statuses:
+            print(f"errors: HTTP statuses {statuses}; no answer: {failures[:5]}")
         print(
             f"device states differing from the server after the run: {mismatches} tables "
             f"(0 = no lost or duplicated records); median of all: "
