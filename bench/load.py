@@ -277,6 +277,7 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=4, help="per gunicorn worker")
     parser.add_argument("--processes", type=int, default=4)
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--contractors", type=int, default=2_000)
@@ -285,7 +286,9 @@ def main() -> None:
     os.makedirs(instance, exist_ok=True)
     emails, contractor_ids = prepare(args.database_url, instance, args.tickets, args.contractors)
     log_path = os.path.join(instance, "server.log")
-    with gunicorn(args.database_url, instance, SECRET, args.workers, 4, log_path) as base:
+    with gunicorn(
+        args.database_url, instance, SECRET, args.workers, args.threads, log_path
+    ) as base:
         chosen = emails[: args.devices]
         groups = [chosen[i :: args.processes] for i in range(args.processes)]
         spawn = multiprocessing.get_context("spawn")
@@ -321,7 +324,7 @@ def main() -> None:
         elapsed = max(args.seconds, 1e-9)
         print(
             f"\nload test: {len(chosen)} devices, {args.seconds:.0f} s, gunicorn "
-            f"{args.workers} workers, {args.database_url.split('@')[-1]}"
+            f"{args.workers} workers x {args.threads} threads, {args.database_url.split('@')[-1]}"
         )
         print(
             f"{'endpoint':<8} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} "

@@ -7,7 +7,7 @@ serialised). A device that pulled timestamp T has seen every change stamped < T.
 
 from functools import lru_cache
 
-from sqlalchemy import BigInteger, bindparam, cast, extract, func, literal, select, union_all
+from sqlalchemy import BigInteger, Row, bindparam, cast, extract, func, literal, select, union_all
 from sqlalchemy.orm import joinedload
 
 from delivery_notes.models import DeliveryNote
@@ -181,45 +181,46 @@ _WHAT_MOVED = _what_moved()
 
 
 class Context:
-    """Everything the ticket serializer needs, loaded in a handful of bulk queries."""
+    """Everything the ticket serializer needs, loaded in a handful of bulk queries as
+    plain rows: people's name, phone and role; certificates' fields."""
 
     def __init__(self, tickets: list[Ticket], base_url: str = ""):
-        self.users: dict[int, User] = {}
-        self.tenants: dict[int, User] = {}
-        self.certificates: dict[int, list[Certificate]] = {}
+        self.users: dict[int, Row] = {}
+        self.tenants: dict[int, Row] = {}
+        self.certificates: dict[int, list[Row]] = {}
         self.history: dict[int, list[tuple[int, dict]]] = {}  # unit: (ticket id, entry)
         if not tickets:
             return
+        connection = db.session.connection()
         unit_ids = {t.unit_id for t in tickets if t.unit_id}
         block_ids = {t.block_id for t in tickets}
+        people, tenancies = User.__table__, Tenancy.__table__.c
+        person = (people.c.id, people.c.name, people.c.phone, people.c.role)
         today = func.current_date()
-        tenancy_rows = db.session.execute(
-            select(Tenancy.unit_id, User)
-            .join(User, User.id == Tenancy.tenant_id)
+        tenancy_rows = connection.execute(
+            select(tenancies.unit_id, *person)
+            .join(people, people.c.id == tenancies.tenant_id)
             .where(
-                Tenancy.unit_id.in_(unit_ids),
-                Tenancy.starts_on <= today,
-                Tenancy.ends_on.is_(None) | (Tenancy.ends_on >= today),
+                tenancies.unit_id.in_(unit_ids),
+                tenancies.starts_on <= today,
+                tenancies.ends_on.is_(None) | (tenancies.ends_on >= today),
             )
-            .order_by(Tenancy.starts_on)
-        ).all()
-        self.tenants = {unit_id: user for unit_id, user in tenancy_rows}
-        people = {t.reporter_id for t in tickets} | {t.addressed_to_id for t in tickets}
-        people.discard(None)
-        self.load_users(people)
-        for certificate in db.session.scalars(
-            select(Certificate)
-            .where(Certificate.block_id.in_(block_ids))
-            .order_by(Certificate.expires_on, Certificate.id)
+            .order_by(tenancies.starts_on)
+        )
+        self.tenants = {row.unit_id: row for row in tenancy_rows}
+        ids = {t.reporter_id for t in tickets} | {t.addressed_to_id for t in tickets}
+        ids.discard(None)
+        if ids:
+            users = connection.execute(select(*person).where(people.c.id.in_(ids)))
+            self.users = {row.id: row for row in users}
+        certificates = Certificate.__table__
+        for certificate in connection.execute(
+            select(certificates)
+            .where(certificates.c.block_id.in_(block_ids))
+            .order_by(certificates.c.expires_on, certificates.c.id)
         ):
             self.certificates.setdefault(certificate.block_id, []).append(certificate)
         self._load_history(unit_ids)
-
-    def load_users(self, ids) -> None:
-        missing = set(ids) - set(self.users)
-        if missing:
-            for user in db.session.scalars(select(User).where(User.id.in_(missing))):
-                self.users[user.id] = user
 
     def _load_history(self, unit_ids) -> None:
         """The last 11 tickets per unit (10 besides the one being sent), in one query."""
@@ -233,7 +234,7 @@ class Context:
                 entry = {"ref": ref, "summary": summary, "date": date, "outcome": outcome}
                 entries.append((ticket_id, entry))
 
-    def tenant_for(self, ticket: Ticket) -> User | None:
+    def tenant_for(self, ticket: Ticket) -> Row | None:
         for user_id in (ticket.reporter_id, ticket.addressed_to_id):
             user = self.users.get(user_id)
             if user is not None and user.role == "tenant":
