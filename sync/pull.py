@@ -8,7 +8,6 @@ serialised). A device that pulled timestamp T has seen every change stamped < T.
 from functools import lru_cache
 
 from sqlalchemy import BigInteger, Row, bindparam, cast, extract, func, literal, select, union_all
-from sqlalchemy.orm import joinedload
 
 from delivery_notes.models import DeliveryNote
 from server.auth import Caller
@@ -86,6 +85,49 @@ def _epoch_ms(column, dialect: str):
         seconds = cast(func.strftime("%s", column), BigInteger)
         value = seconds * 1000 + cast(func.substr(column, 21, 3), BigInteger)
     return value.label(column.name)
+
+
+@lru_cache
+def _tickets_query(dialect: str):
+    """Parameter `tickets` (ids): the tickets as plain rows with what their device
+    records show of their block and unit (sync.records.ticket_record)."""
+    tickets, blocks, units = Ticket.__table__, Block.__table__, Unit.__table__
+    columns = [
+        tickets.c[name]
+        for name in (
+            "id",
+            "ref",
+            "summary",
+            "description",
+            "status",
+            "priority",
+            "type",
+            "billing",
+            "block_id",
+            "unit_id",
+            "reporter_id",
+            "addressed_to_id",
+        )
+    ]
+    times = [
+        _epoch_ms(tickets.c[name], dialect)
+        for name in ("deadline_at", "created_at", "record_updated_at", "updated_at")
+    ]
+    return (
+        select(
+            *columns,
+            *times,
+            blocks.c.name.label("block_name"),
+            blocks.c.address,
+            blocks.c.access_notes.label("block_access_notes"),
+            units.c.name.label("unit_name"),
+            units.c.access_notes.label("unit_access_notes"),
+        )
+        .join(blocks, blocks.c.id == tickets.c.block_id)
+        .outerjoin(units, units.c.id == tickets.c.unit_id)
+        .where(among(tickets.c.id, "tickets", dialect))
+        .order_by(tickets.c.id)
+    )
 
 
 @lru_cache
@@ -184,7 +226,7 @@ class Context:
     """Everything the ticket serializer needs, loaded in a handful of bulk queries as
     plain rows: people's name, phone and role; certificates' fields."""
 
-    def __init__(self, tickets: list[Ticket], base_url: str = ""):
+    def __init__(self, tickets: list[Row], base_url: str = ""):
         self.users: dict[int, Row] = {}
         self.tenants: dict[int, Row] = {}
         self.certificates: dict[int, list[Row]] = {}
@@ -234,14 +276,14 @@ class Context:
                 entry = {"ref": ref, "summary": summary, "date": date, "outcome": outcome}
                 entries.append((ticket_id, entry))
 
-    def tenant_for(self, ticket: Ticket) -> Row | None:
+    def tenant_for(self, ticket: Row) -> Row | None:
         for user_id in (ticket.reporter_id, ticket.addressed_to_id):
             user = self.users.get(user_id)
             if user is not None and user.role == "tenant":
                 return user
         return self.tenants.get(ticket.unit_id)
 
-    def certificates_for(self, ticket: Ticket) -> list[dict]:
+    def certificates_for(self, ticket: Row) -> list[dict]:
         return [
             {
                 "kind": c.kind,
@@ -253,7 +295,7 @@ class Context:
             if c.unit_id in (None, ticket.unit_id)
         ]
 
-    def history_for(self, ticket: Ticket) -> list[dict]:
+    def history_for(self, ticket: Row) -> list[dict]:
         entries = self.history.get(ticket.unit_id, []) if ticket.unit_id else []
         return [entry for ticket_id, entry in entries if ticket_id != ticket.id][:10]
 
@@ -345,13 +387,11 @@ def pull(caller: Caller, last_pulled_at: int | None, migration: dict | None = No
     wanted = active if since is None or "tickets" in migrated else fresh | resend
     tickets = []
     if wanted:
-        tickets = db.session.scalars(
-            select(Ticket)
-            .options(joinedload(Ticket.block), joinedload(Ticket.unit))
-            .where(among(Ticket.id, "tickets", dialect))
-            .order_by(Ticket.id),
-            {"tickets": bind(wanted, dialect)},
-        ).all()
+        tickets = (
+            db.session.connection()
+            .execute(_tickets_query(dialect), {"tickets": bind(wanted, dialect)})
+            .all()
+        )
     context = Context(tickets)
     for ticket in tickets:
         bucket = "created" if ticket.id in fresh else "updated"

@@ -37,10 +37,10 @@ def dec(value: Decimal | None) -> str | None:
 
 
 def ticket_record(ticket, context) -> dict:
-    """A ticket with what a contractor needs on site: address, tenant, access, certificates."""
-    block, unit = ticket.block, ticket.unit
+    """A ticket with what a contractor needs on site: address, tenant, access, certificates.
+    `ticket` is a row of sync.pull's ticket query (with its block's and unit's fields)."""
     tenant = context.tenant_for(ticket)
-    notes = [n for n in (unit.access_notes if unit else None, block.access_notes) if n]
+    notes = [n for n in (ticket.unit_access_notes, ticket.block_access_notes) if n]
     return {
         "id": str(ticket.id),
         "ref": ticket.ref,
@@ -50,17 +50,17 @@ def ticket_record(ticket, context) -> dict:
         "priority": ticket.priority,
         "type": ticket.type,
         "billing": ticket.billing,
-        "block_name": block.name,
-        "unit_name": unit.name if unit else None,
-        "address": block.address,
+        "block_name": ticket.block_name,
+        "unit_name": ticket.unit_name,
+        "address": ticket.address,
         "tenant_name": tenant.name if tenant else None,
         "tenant_phone": tenant.phone if tenant else None,
         "access_notes": "\n".join(notes) or None,
-        "deadline_at": ms(ticket.deadline_at),
+        "deadline_at": ticket.deadline_at,
         "certificates": json.dumps(context.certificates_for(ticket), ensure_ascii=False),
         "unit_history": json.dumps(context.history_for(ticket), ensure_ascii=False),
-        "created_at": ms(ticket.created_at),
-        "updated_at": ms(ticket.record_updated_at or ticket.updated_at),
+        "created_at": ticket.created_at,
+        "updated_at": ticket.record_updated_at or ticket.updated_at,
     }
 
 
