@@ -9,7 +9,7 @@ the clean record (so a re-push compares only what was sent).
 """
 
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Annotated, Literal
 
 import msgspec
@@ -85,10 +85,10 @@ STRUCTS = {
     "attachments": AttachmentPush,
 }
 TIMES = ("created_at", "started_at", "ended_at", "signed_at")
-# Decimal columns: (lowest, highest, may be empty/null).
+# Decimal columns: (lowest, highest, decimal places the column keeps, may be empty).
 DECIMALS = {
-    "quantity": (Decimal(-1000000), Decimal(1000000), False),
-    "unit_price": (Decimal(0), Decimal(1000000), True),
+    "quantity": (Decimal(-1000000), Decimal(1000000), 3, False),
+    "unit_price": (Decimal(0), Decimal(1000000), 2, True),
 }
 
 
@@ -113,13 +113,13 @@ def load(table: str, raw: dict) -> dict:
             if value != int(value):
                 raise RecordError({name: ["Not whole epoch milliseconds."]})
             clean[name] = datetime.fromtimestamp(int(value) / 1000, tz=UTC)
-    for name, (low, high, optional) in DECIMALS.items():
+    for name, (low, high, places, optional) in DECIMALS.items():
         if name in clean:
-            clean[name] = _decimal(name, clean[name], low, high, optional)
+            clean[name] = _decimal(name, clean[name], low, high, places, optional)
     return clean
 
 
-def _decimal(name: str, text: str | None, low: Decimal, high: Decimal, optional: bool):
+def _decimal(name: str, text: str | None, low: Decimal, high: Decimal, places: int, optional: bool):
     if text is None or text.strip() == "":
         if optional:
             return None
@@ -130,7 +130,9 @@ def _decimal(name: str, text: str | None, low: Decimal, high: Decimal, optional:
         raise RecordError({name: ["Not a valid number."]}) from None
     if not value.is_finite() or not low <= value <= high:
         raise RecordError({name: [f"Must be between {low} and {high}."]})
-    return value
+    # Rounded here, half-up, to what the column keeps, the same way on every database
+    # (refusing it would wedge the device: a push fails only for what it can fix).
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 def _messages(text: str) -> dict:

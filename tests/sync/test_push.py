@@ -370,3 +370,12 @@ def test_a_big_push_is_written_in_bulk_whole_and_chained(world):
     )
     assert retry.get_json()["conflicts"] == 0
     assert len(timeline(world, staff)) == len(kinds)
+
+
+def test_a_price_with_more_decimals_than_kept_is_rounded_half_up_and_sent_back(world):
+    headers = world.headers("carl@x.test")
+    last = world.pull(headers).get_json()["timestamp"]
+    pushed = material(world, id="mat-round", quantity="1.0005", unit_price="12.345")
+    assert world.push(headers, {"materials": {"created": [pushed]}}, last).status_code == 200
+    [back] = world.pull(headers, last).get_json()["changes"]["materials"]["updated"]
+    assert (back["quantity"], back["unit_price"]) == ("1.001", "12.35")
