@@ -9,7 +9,7 @@ does not fill itself; the rows are the ones an executemany would bind.
 
 from datetime import datetime
 
-from sqlalchemy import Connection, Table, bindparam, insert
+from sqlalchemy import Connection, Table, bindparam, insert, update
 
 
 def insert_rows(connection: Connection, table: Table, rows: list[dict]) -> None:
@@ -55,3 +55,29 @@ def _memoized(process):
         return seen[value]
 
     return convert
+
+
+def update_rows(connection: Connection, table: Table, key: str, rows: list[dict]) -> None:
+    """UPDATE many rows by `key`, each with its own values (every row names the same
+    columns). PostgreSQL: one statement joining typed arrays (unnest), ~1.5x faster
+    than an executemany for the 300 chain heads of a big push; elsewhere an executemany."""
+    if not rows:
+        return
+    names = [name for name in rows[0] if name != key]
+    if connection.dialect.name != "postgresql":
+        statement = (
+            update(table)
+            .where(table.c[key] == bindparam(f"_{key}"))
+            .values({name: bindparam(name) for name in names})
+        )
+        connection.execute(statement, [{**row, f"_{key}": row[key]} for row in rows])
+        return
+    columns = [key, *names]
+    types = [table.c[name].type.compile(dialect=connection.dialect) for name in columns]
+    arrays = ", ".join(f"%s::{type_}[]" for type_ in types)
+    assignments = ", ".join(f"{name} = v.{name}" for name in names)
+    statement = (
+        f"UPDATE {table.name} SET {assignments} "
+        f"FROM unnest({arrays}) AS v({', '.join(columns)}) WHERE {table.name}.{key} = v.{key}"
+    )
+    connection.exec_driver_sql(statement, tuple([row[c] for row in rows] for c in columns))
