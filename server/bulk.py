@@ -70,7 +70,9 @@ def update_rows(connection: Connection, table: Table, key: str, rows: list[dict]
             .where(table.c[key] == bindparam(f"_{key}"))
             .values({name: bindparam(name) for name in names})
         )
-        connection.execute(statement, [{**row, f"_{key}": row[key]} for row in rows])
+        # Parameters named like a column would be SET too: the key goes as `_key` only.
+        values = [{f"_{key}": row[key], **{name: row[name] for name in names}} for row in rows]
+        connection.execute(statement, values)
         return
     columns = [key, *names]
     types = [table.c[name].type.compile(dialect=connection.dialect) for name in columns]
