@@ -11,7 +11,7 @@ from sqlalchemy import BigInteger, Row, bindparam, cast, extract, func, literal,
 
 from delivery_notes.models import DeliveryNote
 from server.auth import Caller
-from server.changes import SYNC_COUNTER, current_sequence
+from server.changes import SYNC_COUNTER, TICKET_RECORD_COLUMNS, current_sequence
 from server.db import UTCDateTime
 from server.extensions import db
 from server.id_lists import among, bind
@@ -92,31 +92,15 @@ def _tickets_query(dialect: str):
     """Parameter `tickets` (ids): the tickets as plain rows with what their device
     records show of their block and unit (sync.records.ticket_record)."""
     tickets, blocks, units = Ticket.__table__, Block.__table__, Unit.__table__
+    # What the record is built from (the columns whose change re-sends it), and when
+    # the record last changed.
+    names = ("id", *TICKET_RECORD_COLUMNS, "record_updated_at", "updated_at")
     columns = [
-        tickets.c[name]
-        for name in (
-            "id",
-            "ref",
-            "summary",
-            "description",
-            "status",
-            "priority",
-            "type",
-            "billing",
-            "block_id",
-            "unit_id",
-            "reporter_id",
-            "addressed_to_id",
-        )
-    ]
-    times = [
-        _epoch_ms(tickets.c[name], dialect)
-        for name in ("deadline_at", "created_at", "record_updated_at", "updated_at")
+        _epoch_ms(tickets.c[n], dialect) if _is_time(tickets.c[n]) else tickets.c[n] for n in names
     ]
     return (
         select(
             *columns,
-            *times,
             blocks.c.name.label("block_name"),
             blocks.c.address,
             blocks.c.access_notes.label("block_access_notes"),
