@@ -25,14 +25,13 @@ certificate. Devices then get that unit's or block's tickets again.
 """
 
 from sqlalchemy import BigInteger, case, event, func, inspect, literal, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from server.db import utcnow
 from server.extensions import db
-from server.models import Block, Certificate, Counter, Tenancy, Ticket, Unit
-from server.services.counters import current_value, next_value
+from server.models import Block, Certificate, Tenancy, Ticket, Unit
+from server.services.counters import current_value, next_value, taking
 
 SYNC_COUNTER = "sync"
 _TOUCHED = "fieldline_sync_touched"  # {obj: created in this transaction?}
@@ -76,8 +75,10 @@ def _remember(session: Session) -> bool:
                 histories.add(obj.unit_id)
         elif isinstance(obj, Tenancy):
             histories.add(obj.unit_id)  # the tenant shown on the unit's tickets
+        elif isinstance(obj, Certificate) and obj.unit_id is not None:
+            histories.add(obj.unit_id)
         elif isinstance(obj, Certificate):
-            (histories if obj.unit_id is not None else blocks).add(obj.unit_id or obj.block_id)
+            blocks.add(obj.block_id)  # block-wide: on every ticket of the block
     records = session.info.setdefault(_RECORDS, set())
     for obj in session.dirty:
         if _synced(obj) and session.is_modified(obj, include_collections=False):
@@ -217,16 +218,7 @@ class _Stamps:
         if reserved is not None:
             taken = select(literal(reserved, BigInteger).label("value")).cte("seq")
         else:
-            counters = Counter.__table__
-            taken = (
-                pg_insert(counters)
-                .values(name=SYNC_COUNTER, value=1)
-                .on_conflict_do_update(
-                    index_elements=["name"], set_={"value": counters.c.value + 1}
-                )
-                .returning(counters.c.value)
-                .cte("seq")
-            )
+            taken = taking(SYNC_COUNTER).cte("seq")
         value = select(taken.c.value).scalar_subquery()
         stamps = [
             statement.returning(literal(1)).cte(f"stamp_{n}")

@@ -172,19 +172,19 @@ def _what_moved():
         .join(TicketContractor, TicketContractor.ticket_id == Ticket.id)
         .where(mine, Ticket.activity_seq > since)
     )
-    history = (
-        select(literal("history"), Ticket.id, TicketContractor.active, literal(0))
-        .join(TicketContractor, TicketContractor.ticket_id == Ticket.id)
-        .join(Unit, Unit.id == Ticket.unit_id)
-        .where(mine, TicketContractor.active.is_(True), Unit.history_seq > since)
-    )
-    block = (
-        select(literal("history"), Ticket.id, TicketContractor.active, literal(0))
-        .join(TicketContractor, TicketContractor.ticket_id == Ticket.id)
-        .join(Block, Block.id == Ticket.block_id)
-        .where(mine, TicketContractor.active.is_(True), Block.context_seq > since)
-    )
-    return union_all(counter, links, moved, history, block)
+
+    def stamped_on(model, key, stamp):
+        """Active tickets whose unit or block moved what it shows on their records."""
+        return (
+            select(literal("history"), Ticket.id, TicketContractor.active, literal(0))
+            .join(TicketContractor, TicketContractor.ticket_id == Ticket.id)
+            .join(model, model.id == key)
+            .where(mine, TicketContractor.active.is_(True), stamp > since)
+        )
+
+    units = stamped_on(Unit, Ticket.unit_id, Unit.history_seq)
+    blocks = stamped_on(Block, Ticket.block_id, Block.context_seq)
+    return union_all(counter, links, moved, units, blocks)
 
 
 @lru_cache
@@ -369,23 +369,17 @@ def pull(caller: Caller, last_pulled_at: int | None, migration: dict | None = No
 
     # Tickets: whole for new assignments, changed records for ongoing, ids for ended.
     wanted = active if since is None or "tickets" in migrated else fresh | resend
-    tickets = []
-    if wanted:
-        tickets = (
-            db.session.connection()
-            .execute(_tickets_query(dialect), {"tickets": bind(wanted, dialect)})
-            .all()
-        )
+    connection = db.session.connection()
+
+    def run(query, ticket_ids, **params):
+        return connection.execute(query, {"tickets": bind(ticket_ids, dialect), **params})
+
+    tickets = run(_tickets_query(dialect), wanted).all() if wanted else []
     context = Context(tickets)
     for ticket in tickets:
         bucket = "created" if ticket.id in fresh else "updated"
         changes["tickets"][bucket].append(records.ticket_record(ticket, context))
     changes["tickets"]["deleted"] = [str(i) for i in sorted(gone)]
-
-    connection = db.session.connection()
-
-    def run(query, ticket_ids, **params):
-        return connection.execute(query, {"tickets": bind(ticket_ids, dialect), **params})
 
     for table, (_model, serialize) in CHILDREN.items():
         rows = []

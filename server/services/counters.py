@@ -30,5 +30,18 @@ _NEXT = (
 _CURRENT = select(Counter.value).where(Counter.name == bindparam("name"))
 
 
+def taking(name: str):
+    """The statement that takes the next number of `name` on PostgreSQL, creating the
+    counter on first use (an upsert, RETURNING the number): for callers that take it
+    inside a bigger statement (server.changes stamps with it in one round trip)."""
+    counter = Counter.__table__
+    return (
+        pg_insert(counter)
+        .values(name=name, value=1)
+        .on_conflict_do_update(index_elements=["name"], set_={"value": counter.c.value + 1})
+        .returning(counter.c.value)
+    )
+
+
 def current_value(name: str) -> int:
     return db.session.scalar(_CURRENT, {"name": name}) or 0
