@@ -5,10 +5,10 @@ Seeds (once per database) 100,000 tickets and 2,000 contractors with ~10 message
 300 tickets: first pull, empty incremental pull, pull after 50 changes, and a push
 of 1,000 records (by another contractor holding 300 tickets, so that what each run
 pushes does not grow the pulled contractor's records) — in process, through the
-Flask app. Floors: the same rows fetched
-with one raw SQL query per table and serialised with the json module; the same
-1,000 rows inserted with one executemany. Then over real HTTP through gunicorn, for a
-contractor holding 50 tickets: first pull, empty pull, pull after 50 new messages.
+Flask app. Floors: the same rows fetched with one raw SQL query per table and
+serialised with the json module; the same 1,000 rows inserted with one executemany
+(timed after each push, so both see the same machine). Then over real HTTP through
+gunicorn, for a contractor holding 50 tickets: first pull, empty pull, pull after 50 new messages.
 
     python bench/sync_bench.py [--database-url URL] [--tickets N] [--contractors M]
 
@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 import uuid
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -171,10 +172,12 @@ def raw_floor(app, email: str) -> float:
     return median_ms(run, 9)
 
 
-def push_floor(app, repeat: int, ticket_id: int, contractor_id: int) -> float:
-    """The same 1,000 time-entry rows inserted with one executemany into a copy of the
-    time_entries table (same columns, indexes, foreign keys and rows: inserting into a
-    big index costs more than into an empty one), then committed."""
+@contextmanager
+def push_floor(app, ticket_id: int, contractor_id: int):
+    """Yields a function timing the same 1,000 time-entry rows inserted with one
+    executemany into a copy of the time_entries table (same columns, indexes, foreign
+    keys and rows: inserting into a big index costs more than into an empty one), then
+    committed. The copy is dropped afterwards."""
     with app.app_context():
         engine = db.engine
         floor = TimeEntry.__table__.to_metadata(db.metadata, name="bench_floor")
@@ -211,11 +214,12 @@ def push_floor(app, repeat: int, ticket_id: int, contractor_id: int) -> float:
             conn.execute(floor.insert(), rows)
         return (time.perf_counter() - started) * 1000
 
-    result = statistics.median(run() for _ in range(repeat))
-    with engine.begin() as conn:
-        floor.drop(conn)
-    db.metadata.remove(floor)
-    return result
+    try:
+        yield run
+    finally:
+        with engine.begin() as conn:
+            floor.drop(conn)
+        db.metadata.remove(floor)
 
 
 def in_process(app, email: str, repeat: int) -> dict:
@@ -256,39 +260,43 @@ def in_process(app, email: str, repeat: int) -> dict:
 
 
 def pushes(app, email: str, repeat: int) -> dict:
-    """Pushes of 1,000 new time entries spread over the contractor's 300 tickets."""
+    """Pushes of 1,000 new time entries spread over the contractor's 300 tickets, each
+    followed by a run of the floor, so both see the same machine (a checkpoint or a
+    busy neighbour lands on both, not on one)."""
     client = app.test_client()
     headers = token(client, email)
     body = client.get("/api/sync/pull", headers=headers).get_json()
     tickets = [t["id"] for t in body["changes"]["tickets"]["created"]]
     stamp = body["timestamp"]
-    out, samples = {}, []
-    for _ in range(repeat):
-        records = [
-            {
-                "id": uuid.uuid4().hex,
-                "ticket_id": tickets[n % len(tickets)],
-                "minutes": 30,
-                "chargeable": True,
-                "note": "bench",
-                "started_at": None,
-                "ended_at": None,
-                "created_at": 1795400000000,
-            }
-            for n in range(1000)
-        ]
-        payload = {t: {"created": [], "updated": [], "deleted": []} for t in body["changes"]}
-        payload["time_entries"]["created"] = records
-        data = json.dumps(payload)
-        started = time.perf_counter()
-        response = client.post(f"/api/sync/push?last_pulled_at={stamp}", data=data, headers=headers)
-        samples.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200, response.get_json()
-    out["push_1000"] = statistics.median(samples)
     with app.app_context():
         contractor_id = db.session.scalar(select(User.id).where(User.email == email))
-    out["push_floor"] = push_floor(app, repeat, int(tickets[0]), contractor_id)
-    return out
+    samples, floors = [], []
+    with push_floor(app, int(tickets[0]), contractor_id) as floor:
+        for _ in range(repeat):
+            records = [
+                {
+                    "id": uuid.uuid4().hex,
+                    "ticket_id": tickets[n % len(tickets)],
+                    "minutes": 30,
+                    "chargeable": True,
+                    "note": "bench",
+                    "started_at": None,
+                    "ended_at": None,
+                    "created_at": 1795400000000,
+                }
+                for n in range(1000)
+            ]
+            payload = {t: {"created": [], "updated": [], "deleted": []} for t in body["changes"]}
+            payload["time_entries"]["created"] = records
+            data = json.dumps(payload)
+            started = time.perf_counter()
+            response = client.post(
+                f"/api/sync/push?last_pulled_at={stamp}", data=data, headers=headers
+            )
+            samples.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, response.get_json()
+            floors.append(floor())
+    return {"push_1000": statistics.median(samples), "push_floor": statistics.median(floors)}
 
 
 def over_http(app, url: str, instance: str, email: str, repeat: int) -> dict:

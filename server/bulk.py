@@ -1,13 +1,15 @@
 """Writing many rows in one go: COPY on PostgreSQL, one executemany elsewhere.
 
-A device pushes a day of work at once: a thousand hours or materials and as many
-timeline events. On PostgreSQL, COPY streams them in one round trip, several times
-faster than the multi-row INSERTs an executemany becomes (bench/sync_bench.py).
+A device pushes a day of work at once: a thousand hours or materials, their
+timeline events and the chain heads of their tickets. On PostgreSQL, COPY streams
+the rows in one round trip, several times faster than the multi-row INSERTs an
+executemany becomes (bench/sync_bench.py), and the heads are one UPDATE.
 COPY applies no Python-side column defaults, so rows name every column the database
 does not fill itself; the rows are the ones an executemany would bind.
 """
 
 from datetime import datetime
+from operator import itemgetter
 
 from sqlalchemy import Connection, Table, bindparam, insert, update
 
@@ -20,41 +22,15 @@ def insert_rows(connection: Connection, table: Table, rows: list[dict]) -> None:
     if unknown:
         raise ValueError(f"not columns of {table.name}: {sorted(unknown)}")
     if connection.dialect.name != "postgresql":
-        _executemany(connection, table, names, rows)
+        statement = insert(table).values({n: bindparam(n) for n in names})
+        _executemany(connection, table, statement, names, rows)
         return
     statement = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
     cursor = connection.connection.driver_connection.cursor()
+    values = itemgetter(*names)
     with cursor.copy(statement) as copy:
         for row in rows:
-            copy.write_row([row[name] for name in names])
-
-
-def _executemany(connection: Connection, table: Table, names: list[str], rows: list[dict]):
-    """One executemany of the DB-API, each value converted by its column type once per
-    distinct value: a push's rows share most of their times (the server's `now`), and
-    SQLAlchemy's per-row parameter processing cost as much as SQLite's inserts."""
-    dialect = connection.dialect
-    compiled = insert(table).values({n: bindparam(n) for n in names}).compile(dialect=dialect)
-    order = [names.index(key) for key in compiled.positiontup]
-    converters = [_memoized(table.c[name].type.bind_processor(dialect)) for name in names]
-    values = [tuple(converters[i](row[names[i]]) for i in order) for row in rows]
-    connection.exec_driver_sql(str(compiled), values)
-
-
-def _memoized(process):
-    """The column's converter, remembering what it made of each datetime."""
-    if process is None:
-        return lambda value: value
-    seen = {}
-
-    def convert(value):
-        if not isinstance(value, datetime):
-            return process(value)
-        if value not in seen:
-            seen[value] = process(value)
-        return seen[value]
-
-    return convert
+            copy.write_row(values(row))
 
 
 def update_rows(connection: Connection, table: Table, key: str, rows: list[dict]) -> None:
@@ -65,14 +41,13 @@ def update_rows(connection: Connection, table: Table, key: str, rows: list[dict]
         return
     names = [name for name in rows[0] if name != key]
     if connection.dialect.name != "postgresql":
+        # Parameters named like a column would be SET too: the key binds as `_key`.
         statement = (
             update(table)
             .where(table.c[key] == bindparam(f"_{key}"))
             .values({name: bindparam(name) for name in names})
         )
-        # Parameters named like a column would be SET too: the key goes as `_key` only.
-        values = [{f"_{key}": row[key], **{name: row[name] for name in names}} for row in rows]
-        connection.execute(statement, values)
+        _executemany(connection, table, statement, [*names, key], rows, {f"_{key}": key})
         return
     columns = [key, *names]
     types = [table.c[name].type.compile(dialect=connection.dialect) for name in columns]
@@ -83,3 +58,40 @@ def update_rows(connection: Connection, table: Table, key: str, rows: list[dict]
         f"FROM unnest({arrays}) AS v({', '.join(columns)}) WHERE {table.name}.{key} = v.{key}"
     )
     connection.exec_driver_sql(statement, tuple([row[c] for row in rows] for c in columns))
+
+
+def _executemany(connection, table: Table, statement, names, rows, renamed=None) -> None:
+    """One executemany of the DB-API. Values go in as they are, except columns whose
+    type converts them (times), each distinct value converted once: a push's rows
+    share most of their times (the server's `now`), and SQLAlchemy's per-row
+    parameter processing cost as much as SQLite's inserts. `renamed` maps a bind
+    name to the column it holds."""
+    renamed = renamed or {}
+    compiled = statement.compile(dialect=connection.dialect)
+    order = [renamed.get(name, name) for name in compiled.positiontup]
+    converters = [
+        (position, _memoized(process))
+        for position, name in enumerate(order)
+        if (process := table.c[name].type.bind_processor(connection.dialect)) is not None
+    ]
+    values = []
+    for row in rows:
+        value = [row[name] for name in order]
+        for position, convert in converters:
+            value[position] = convert(value[position])
+        values.append(tuple(value))
+    connection.exec_driver_sql(str(compiled), values)
+
+
+def _memoized(process):
+    """The column's converter, remembering what it made of each datetime."""
+    seen = {}
+
+    def convert(value):
+        if not isinstance(value, datetime):
+            return process(value)
+        if value not in seen:
+            seen[value] = process(value)
+        return seen[value]
+
+    return convert

@@ -1,9 +1,11 @@
 """Hours and materials logged on a ticket (by devices through sync, or by staff).
 
-Each entry is a row plus a hash-chained `time_logged` / `material_used` event. A
-device's big push (a day's work at once) is written in bulk by `log_many`, which
-stamps the sync sequence itself, since Core rows bypass the ORM hooks that do it
-for single entries.
+Entries are rows; what one push logged on one ticket is one hash-chained
+`time_logged` / `material_used` event listing those entries (each with its id and
+values), so the timeline says what arrived together and a day's push of a thousand
+hours adds one event per ticket, not a thousand. A big push is written in bulk
+(COPY or one executemany), which stamps the sync sequence itself, since Core rows
+bypass the ORM hooks that do it for the few entries of a small push.
 """
 
 from datetime import datetime
@@ -20,7 +22,7 @@ from server.services.timeline import new_event
 
 CUSTOMER_ROLES = ("tenant", "contractor")
 BULK_FROM = 50  # entries in one push from which log_many writes in bulk
-# Ticket columns an appended event moves (see timeline.new_event and _log).
+# Ticket columns an appended event moves (see timeline.new_event and _append).
 HEAD_COLUMNS = ("event_count", "last_event_hash", "updated_at", "last_customer_activity_at")
 
 
@@ -28,10 +30,10 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _time_entry(caller: Caller, ticket: Ticket, fields: dict, device, now) -> tuple[dict, dict]:
+def _time_entry(caller: Caller, ticket_id: int, fields: dict, device, now) -> tuple[dict, dict]:
     row = {
         "id": fields["id"],
-        "ticket_id": ticket.id,
+        "ticket_id": ticket_id,
         "contractor_id": caller.id,
         "started_at": fields.get("started_at"),
         "ended_at": fields.get("ended_at"),
@@ -53,11 +55,11 @@ def _time_entry(caller: Caller, ticket: Ticket, fields: dict, device, now) -> tu
     return row, data
 
 
-def _material(caller: Caller, ticket: Ticket, fields: dict, device, now) -> tuple[dict, dict]:
+def _material(caller: Caller, ticket_id: int, fields: dict, device, now) -> tuple[dict, dict]:
     unit_price = fields.get("unit_price")
     row = {
         "id": fields["id"],
-        "ticket_id": ticket.id,
+        "ticket_id": ticket_id,
         "contractor_id": caller.id,
         "description": fields["description"],
         "quantity": fields["quantity"],
@@ -85,75 +87,85 @@ KINDS = {
 }
 
 
-def _log(model, caller: Caller, ticket: Ticket, fields: dict, device: Device | None, now=None):
+class Head:
+    """A ticket's chain head as plain values, moved in Python while events are appended
+    in bulk (the ORM would track every change to a ticket object, then diff them all
+    at commit). `ticket`: the ORM object to tell what was stored, if one is loaded."""
+
+    __slots__ = ("id", "unit_id", *HEAD_COLUMNS, "ticket")
+
+    def __init__(self, source, ticket: Ticket | None = None):
+        self.ticket = ticket
+        self.id, self.unit_id = source.id, source.unit_id
+        for column in HEAD_COLUMNS:
+            setattr(self, column, getattr(source, column))
+
+
+def log_time(caller: Caller, ticket: Ticket, *, device: Device | None = None, **fields):
+    return log_many(TimeEntry, caller, [(ticket, fields)], device)[0]
+
+
+def use_material(caller: Caller, ticket: Ticket, *, device: Device | None = None, **fields):
+    return log_many(Material, caller, [(ticket, fields)], device)[0]
+
+
+def log_many(model, caller: Caller, items: list[tuple[Ticket | Head, dict]], device) -> list:
+    """Record time entries (or materials) logged together, one event per ticket.
+
+    From BULK_FROM entries on they are written in bulk (COPY or executemany for the
+    entries and events, one UPDATE for the moved chain heads), which takes the sync
+    number early and so holds the counter row for the rest of the transaction; fewer
+    go through the ORM (returned as objects) and take it at commit, so the many small
+    pushes do not queue on that row. In bulk, a ticket may be given as its `Head`
+    (moved in place) instead of the ORM object."""
     build, kind = KINDS[model]
-    now = now or utcnow()
-    row, data = build(caller, ticket, fields, device, now)
+    now = utcnow()
+    groups: dict[int, tuple[Ticket | Head, list]] = {}
+    for ticket, fields in items:
+        groups.setdefault(ticket.id, (ticket, []))[1].append(
+            build(caller, ticket.id, fields, device, now)
+        )
+    if len(items) < BULK_FROM:
+        records = []
+        for ticket, logged in groups.values():
+            records += [model(**row) for row, _ in logged]
+            event = _append(ticket, kind, caller, logged, device, now)
+            db.session.add(TicketEvent(**event))
+        db.session.add_all(records)
+        return records
+    seq = reserve_sequence()
+    rows, events, heads = [], [], []
+    for ticket, logged in groups.values():
+        head = ticket if isinstance(ticket, Head) else Head(ticket, ticket)
+        events.append(_append(head, kind, caller, logged, device, now))
+        rows += [{**row, "sync_seq": seq, "created_seq": seq} for row, _ in logged]
+        heads.append(head)
+    connection = db.session.connection()  # Core, no autoflush: nothing here needs one
+    insert_rows(connection, model.__table__, rows)
+    insert_rows(connection, TicketEvent.__table__, events)
+    _write_heads(connection, heads, seq)
+    return []
+
+
+def _append(head, kind: str, caller: Caller, logged: list, device, now) -> dict:
+    """The event listing one ticket's entries of this push, at the head of its chain.
+    Its device time is the latest of theirs (each entry keeps its own on its row)."""
     event = new_event(
-        ticket,
+        head,
         kind,
         caller,
-        data,
+        {"entries": [data for _, data in logged]},
         visibility="team",
-        device_time=row["created_at"] if device else None,
+        device_time=max(row["created_at"] for row, _ in logged) if device else None,
         device=device,
         at=now,
     )
     if caller.role in CUSTOMER_ROLES:
-        ticket.last_customer_activity_at = now
-    return row, event
+        head.last_customer_activity_at = now
+    return event
 
 
-def _add(model, caller: Caller, ticket: Ticket, fields: dict, device: Device | None):
-    row, event = _log(model, caller, ticket, fields, device)
-    record = model(**row)
-    db.session.add_all([record, TicketEvent(**event)])
-    return record
-
-
-def log_time(caller: Caller, ticket: Ticket, *, device: Device | None = None, **fields):
-    return _add(TimeEntry, caller, ticket, fields, device)
-
-
-def use_material(caller: Caller, ticket: Ticket, *, device: Device | None = None, **fields):
-    return _add(Material, caller, ticket, fields, device)
-
-
-def log_many(model, caller: Caller, items: list[tuple[Ticket, dict]], device) -> None:
-    """Record time entries (or materials) pushed together. From BULK_FROM on they are
-    written in bulk (COPY or executemany for the entries and their events, one
-    executemany UPDATE for the moved chain heads), which takes the sync number early
-    and so holds the counter row for the rest of the transaction; fewer go through
-    the ORM and take it at commit, so the many small pushes do not queue on that row."""
-    if len(items) < BULK_FROM:
-        for ticket, fields in items:
-            _add(model, caller, ticket, fields, device)
-        return
-    seq = reserve_sequence()
-    rows, events, heads, now = [], [], {}, utcnow()
-    for ticket, fields in items:
-        head = heads.get(ticket.id) or heads.setdefault(ticket.id, _Head(ticket))
-        row, event = _log(model, caller, head, fields, device, now)
-        rows.append({**row, "sync_seq": seq, "created_seq": seq})
-        events.append(event)
-    connection = db.session.connection()  # Core, no autoflush: nothing here needs one
-    insert_rows(connection, model.__table__, rows)
-    insert_rows(connection, TicketEvent.__table__, events)
-    _write_heads(connection, list(heads.values()), seq)
-
-
-class _Head:
-    """A ticket's chain head, moved in plain Python while many events are appended (the
-    ORM would track every change to the ticket object, then diff them all at commit)."""
-
-    def __init__(self, ticket: Ticket):
-        self.ticket = ticket
-        self.id, self.unit_id = ticket.id, ticket.unit_id
-        for column in HEAD_COLUMNS:
-            setattr(self, column, getattr(ticket, column))
-
-
-def _write_heads(connection, heads: list[_Head], seq: int) -> None:
+def _write_heads(connection, heads: list[Head], seq: int) -> None:
     """One UPDATE for all tickets whose chain moved (server.bulk.update_rows), then
     tell the ORM those values are stored, so the commit's flush does not write the
     same tickets again."""
@@ -163,5 +175,6 @@ def _write_heads(connection, heads: list[_Head], seq: int) -> None:
     ]
     update_rows(connection, Ticket.__table__, "id", stored)
     for head, values in zip(heads, stored, strict=True):
-        for name in columns:
-            set_committed_value(head.ticket, name, values[name])
+        if head.ticket is not None:
+            for name in columns:
+                set_committed_value(head.ticket, name, values[name])

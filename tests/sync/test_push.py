@@ -74,12 +74,30 @@ def test_push_records_messages_hours_and_materials_with_device_and_server_time(w
     assert {"message", "time_logged", "material_used"} <= set(kinds)
     logged = next(e for e in events if e["kind"] == "time_logged")
     assert logged["device_time"] is not None and logged["created_at"] is not None
+    assert [e["minutes"] for e in logged["data"]["entries"]] == [90]
     assert (
         world.client.get(f"/api/tickets/{world.ticket_id}/verify", headers=staff).get_json()[
             "intact"
         ]
         is True
     )
+
+
+def test_the_hours_one_push_logs_on_a_ticket_are_one_timeline_event(world):
+    headers = world.headers("carl@x.test")
+    last = world.pull(headers).get_json()["timestamp"]
+    first = [time_entry(world, id="t-a", minutes=30), time_entry(world, id="t-b", minutes=45)]
+    assert world.push(headers, {"time_entries": {"created": first}}, last).status_code == 200
+    later = {"time_entries": {"created": [time_entry(world, id="t-c", minutes=15)]}}
+    assert world.push(headers, later, last).status_code == 200
+    staff = world.headers("staff@x.test", None)
+    logged = [e["data"]["entries"] for e in timeline(world, staff) if e["kind"] == "time_logged"]
+    assert [[(e["time_entry_id"], e["minutes"]) for e in entries] for entries in logged] == [
+        [("t-a", 30), ("t-b", 45)],
+        [("t-c", 15)],
+    ]
+    verdict = world.client.get(f"/api/tickets/{world.ticket_id}/verify", headers=staff)
+    assert verdict.get_json()["intact"] is True
 
 
 def test_push_accepts_any_content_type(world):
@@ -341,8 +359,18 @@ def test_a_big_push_is_written_in_bulk_whole_and_chained(world):
     )
     assert response.status_code == 200, response.get_json()
     staff = world.headers("staff@x.test", None)
-    kinds = [e["kind"] for e in timeline(world, staff)]
-    assert kinds.count("time_logged") == count and kinds.count("material_used") == count
+    events = timeline(world, staff)
+    kinds = [e["kind"] for e in events]
+    # What one push logged on a ticket is one event of each kind, listing every entry.
+    assert kinds.count("time_logged") == 1 and kinds.count("material_used") == 1
+    logged = next(e for e in events if e["kind"] == "time_logged")["data"]["entries"]
+    assert [(e["time_entry_id"], e["minutes"]) for e in logged] == [
+        (f"t-{n}", n + 1) for n in range(count)
+    ]
+    used = next(e for e in events if e["kind"] == "material_used")["data"]["entries"]
+    assert [(e["material_id"], e["quantity"]) for e in used] == [
+        (f"mat-{n}", f"{n}.250") for n in range(count)
+    ]
     verdict = world.client.get(f"/api/tickets/{world.ticket_id}/verify", headers=staff)
     assert verdict.get_json() == {"intact": True, "events": len(kinds)}
     again = world.pull(headers, last).get_json()["changes"]
