@@ -11,26 +11,30 @@ stamped with one UPDATE per table (one statement on PostgreSQL) just before COMM
 so each writer holds the counter row briefly. (A big push written with Core
 reserves its number early: see reserve_sequence.)
 
-A ticket carries two stamps. `activity_seq` moves with any change to the ticket or
-a row under it (a message, hours): a pull looks for children only under tickets
-whose activity moved. `sync_seq` (and `record_updated_at`) move only when a column the
-device's ticket record is built from changes, so a reply or an hour logged does not
-send the whole ticket, with its address, tenant and unit history, again.
+A ticket's `sync_seq` (and `record_updated_at`) move only when a column the device's
+ticket record is built from changes, so a reply or an hour logged does not send the
+whole ticket, with its address, tenant and unit history, again. What a ticket record
+embeds from its property is stamped on the property, one row for all its tickets: a
+unit's `history_seq` moves when one of its tickets appears or changes what the unit's
+history shows (ref, summary, outcome), or when the unit gets a tenancy or a
+certificate; a block's `context_seq` moves when the block gets a certificate.
 
-What a ticket record embeds from its property is stamped on the property, one row
-for all its tickets: a unit's `history_seq` moves when one of its tickets appears or
-changes what the unit's history shows (ref, summary, outcome), or when the unit gets
-a tenancy or a certificate; a block's `context_seq` moves when the block gets a
-certificate. Devices then get that unit's or block's tickets again.
+Each assignment row's `device_seq` moves with all of that: any change to its ticket
+or a row under it (a message, hours), and, while it is active, its unit's or block's
+stamp. A pull then finds what moved for its contractor in its own assignment rows
+(one index range), not among everything that moved agency-wide since its last pull.
+Stamping the assignment rows of a unit's other tickets locks rows nobody else holds
+while waiting for the counter: writers of assignment rows (server.services.
+assignments) take the number before touching them.
 """
 
-from sqlalchemy import BigInteger, case, event, func, inspect, literal, select, update
+from sqlalchemy import BigInteger, case, event, func, inspect, literal, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from server.db import utcnow
 from server.extensions import db
-from server.models import Block, Certificate, Tenancy, Ticket, Unit
+from server.models import Block, Certificate, Tenancy, Ticket, TicketContractor, Unit
 from server.services.counters import current_value, next_value, taking
 
 SYNC_COUNTER = "sync"
@@ -39,6 +43,7 @@ _RECORDS = "fieldline_sync_records"  # tickets whose device record changed
 _HISTORIES = "fieldline_sync_histories"  # units whose part of ticket records changed
 _BLOCKS = "fieldline_sync_blocks"  # blocks whose part of ticket records changed
 _RESERVED = "fieldline_sync_reserved"
+_MOVED = "fieldline_sync_moved"  # ids of tickets whose rows were written with Core
 # The ticket columns the device record (sync.records.ticket_record) is built from.
 TICKET_RECORD_COLUMNS = (
     "ref",
@@ -86,7 +91,7 @@ def _remember(session: Session) -> bool:
             if isinstance(obj, Ticket):
                 _ticket_changed(obj, records, histories)
     histories.discard(None)
-    return bool(touched or histories or blocks)
+    return bool(touched or histories or blocks or session.info.get(_MOVED))
 
 
 def _ticket_changed(ticket: Ticket, records: set, histories: set) -> None:
@@ -113,6 +118,7 @@ def _before_commit(session: Session) -> None:
     plan = _Stamps(session.info.pop(_RECORDS, set()))
     for obj, created in session.info.get(_TOUCHED, {}).items():
         plan.add(obj, created)
+    plan.activity.update(session.info.pop(_MOVED, set()))
     plan.units.update(session.info.pop(_HISTORIES, set()))
     plan.blocks.update(session.info.pop(_BLOCKS, set()))
     with session.no_autoflush:
@@ -147,8 +153,8 @@ class _Stamps:
         else:
             self.rows.setdefault(table, {})[obj.id] = created
             if getattr(obj, "ticket_id", None) is not None:
-                # A changed child moves its ticket's activity stamp: pulls then look at
-                # children only of tickets that moved, which keeps empty pulls cheap.
+                # A changed child moves its ticket's assignment rows: pulls then look
+                # at children only of tickets that moved, which keeps empty pulls cheap.
                 self.activity.add(obj.ticket_id)
         self.objects.append((obj, created))
 
@@ -164,18 +170,15 @@ class _Stamps:
                 )
             statements.append(update(table).where(table.c.id.in_(sorted(rows))).values(values))
         tickets = Ticket.__table__
-        activity = sorted(self.activity | set(self.tickets))
-        if activity:
-            values = {"activity_seq": value}
-            changed = sorted(i for i, record in self.tickets.items() if record)
-            if changed:
-                moved = tickets.c.id.in_(changed)
-                values["sync_seq"] = case((moved, value), else_=tickets.c.sync_seq)
-                values["record_updated_at"] = case(
-                    (moved, literal(now, tickets.c.record_updated_at.type)),
-                    else_=tickets.c.record_updated_at,
+        changed = sorted(i for i, record in self.tickets.items() if record)
+        if changed:
+            statements.append(
+                update(tickets)
+                .where(tickets.c.id.in_(changed))
+                .values(
+                    sync_seq=value, record_updated_at=literal(now, tickets.c.record_updated_at.type)
                 )
-            statements.append(update(tickets).where(tickets.c.id.in_(activity)).values(values))
+            )
         # One row per unit or block, not every other ticket of it on someone's device:
         # those would be locked in no particular order, against pushes locking them.
         for model, column, ids in (
@@ -186,7 +189,30 @@ class _Stamps:
             if ids:
                 table = model.__table__
                 statements.append(update(table).where(table.c.id.in_(ids)).values({column: value}))
+        statements += self._assignments(value)
         return statements
+
+    def _assignments(self, value) -> list:
+        """Every assignment row of a moved ticket; the active ones of tickets whose unit
+        or block moved what their records show."""
+        links, tickets = TicketContractor.__table__, Ticket.__table__
+        moved = sorted(self.activity | set(self.tickets))
+        where = []
+        if moved:
+            where.append(links.c.ticket_id.in_(moved))
+        places = []
+        units = sorted(i for i in self.units if i is not None)
+        blocks = sorted(i for i in self.blocks if i is not None)
+        if units:
+            places.append(tickets.c.unit_id.in_(units))
+        if blocks:
+            places.append(tickets.c.block_id.in_(blocks))
+        if places:
+            shown = select(tickets.c.id).where(or_(*places))
+            where.append(links.c.active.is_(True) & links.c.ticket_id.in_(shown))
+        if not where:
+            return []
+        return [update(links).where(or_(*where)).values(device_seq=value)]
 
     def write(self, session: Session, reserved: int | None, now) -> int:
         """Take the number (unless reserved) and stamp; return the number."""
@@ -199,7 +225,6 @@ class _Stamps:
                 connection.execute(statement)
         for obj, created in self.objects:
             if isinstance(obj, Ticket):
-                set_committed_value(obj, "activity_seq", seq)
                 if self.tickets[obj.id]:
                     set_committed_value(obj, "sync_seq", seq)
                     set_committed_value(obj, "record_updated_at", now)
@@ -209,6 +234,8 @@ class _Stamps:
                     set_committed_value(obj, "created_seq", seq)
         for obj in self.orm:
             obj.sync_seq = seq
+            if isinstance(obj, TicketContractor):
+                obj.device_seq = seq  # (also stamped by ticket above; this keeps it so)
         return seq
 
     def _write_in_one_statement(self, connection, reserved: int | None, now) -> int:
@@ -234,6 +261,7 @@ def _forget(session: Session, *_args) -> None:
     session.info.pop(_HISTORIES, None)
     session.info.pop(_BLOCKS, None)
     session.info.pop(_RESERVED, None)
+    session.info.pop(_MOVED, None)
 
 
 def install(session) -> None:
@@ -257,6 +285,12 @@ def reserve_sequence() -> int:
     if reserved is None:
         reserved = db.session.info[_RESERVED] = next_value(SYNC_COUNTER)
     return reserved
+
+
+def note_moved(ticket_ids) -> None:
+    """Note tickets under which rows were written with Core (a bulk push), which the
+    ORM hooks do not see: their assignment rows are stamped at commit."""
+    db.session.info.setdefault(_MOVED, set()).update(ticket_ids)
 
 
 def current_sequence() -> int:

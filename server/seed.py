@@ -225,7 +225,6 @@ def _ticket_batch(
                 "awaiting_payment": False,
                 "event_count": 0,
                 "sync_seq": seq,
-                "activity_seq": seq,
             }
         )
     ticket_ids = _insert_returning_ids(Ticket, rows)
@@ -250,6 +249,7 @@ def _ticket_batch(
                 "active": True,
                 "started_at": at,
                 "sync_seq": seq,
+                "device_seq": seq,
             }
         )
         log.append(

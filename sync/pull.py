@@ -151,40 +151,42 @@ _LINKS = select(TicketContractor.ticket_id, TicketContractor.active).where(
 
 
 def _what_moved():
-    """One statement, every branch found through an index, for an incremental pull:
-    the counter; assignments that started or ended since `since`; tickets of this
-    contractor whose activity moved (and whether their own record did); tickets whose
-    unit's or block's part of the record (history, tenant, certificates) moved. An
-    empty pull is then this and the caller's query."""
-    mine = TicketContractor.contractor_id == bindparam("me")
-    since = bindparam("since")
+    """One statement for an incremental pull: the counter, and this contractor's
+    assignment rows that moved since `since` (one index range: server.changes stamps
+    on them whatever their devices must hear about), with when the assignment itself
+    last started or ended. An empty pull is then this and the caller's query."""
     counter = select(
-        literal("counter").label("kind"),
         Counter.value.label("ticket_id"),
         literal(True).label("active"),
-        literal(0).label("record_seq"),
+        literal(-1, BigInteger).label("link_seq"),
     ).where(Counter.name == SYNC_COUNTER)
     links = select(
-        literal("link"), TicketContractor.ticket_id, TicketContractor.active, literal(0)
-    ).where(mine, TicketContractor.sync_seq > since)
-    moved = (
-        select(literal("moved"), Ticket.id, TicketContractor.active, Ticket.sync_seq)
-        .join(TicketContractor, TicketContractor.ticket_id == Ticket.id)
-        .where(mine, Ticket.activity_seq > since)
+        TicketContractor.ticket_id, TicketContractor.active, TicketContractor.sync_seq
+    ).where(
+        TicketContractor.contractor_id == bindparam("me"),
+        TicketContractor.device_seq > bindparam("since"),
     )
+    return union_all(counter, links)
 
-    def stamped_on(model, key, stamp):
-        """Active tickets whose unit or block moved what it shows on their records."""
-        return (
-            select(literal("history"), Ticket.id, TicketContractor.active, literal(0))
-            .join(TicketContractor, TicketContractor.ticket_id == Ticket.id)
-            .join(model, model.id == key)
-            .where(mine, TicketContractor.active.is_(True), stamp > since)
+
+@lru_cache
+def _resend_query(dialect: str):
+    """Parameters `tickets` (ids) and `since`: those whose device record changed: the
+    ticket's own columns, or what it shows of its unit (history, tenant, certificates)
+    or block (certificates)."""
+    tickets, units, blocks = Ticket.__table__, Unit.__table__, Block.__table__
+    since = bindparam("since")
+    return (
+        select(tickets.c.id)
+        .join(blocks, blocks.c.id == tickets.c.block_id)
+        .outerjoin(units, units.c.id == tickets.c.unit_id)
+        .where(
+            among(tickets.c.id, "tickets", dialect),
+            (tickets.c.sync_seq > since)
+            | (units.c.history_seq > since)
+            | (blocks.c.context_seq > since),
         )
-
-    units = stamped_on(Unit, Ticket.unit_id, Unit.history_seq)
-    blocks = stamped_on(Block, Ticket.block_id, Block.context_seq)
-    return union_all(counter, links, moved, units, blocks)
+    )
 
 
 @lru_cache
@@ -324,27 +326,24 @@ def pull(caller: Caller, last_pulled_at: int | None, migration: dict | None = No
         links = db.session.execute(_LINKS, {"me": caller.id}).all()
         fresh = active = {ticket_id for ticket_id, is_active in links if is_active}
     else:
-        timestamp, found = 1, []
-        for kind, ticket_id, is_active, record_seq in db.session.execute(
+        timestamp = 1
+        for ticket_id, is_active, link_seq in db.session.execute(
             _WHAT_MOVED, {"me": caller.id, "since": since}
         ):
-            if kind == "counter":
+            if link_seq < 0:  # the counter
                 timestamp = ticket_id + 1
-            elif kind == "link":
+            elif link_seq > since:  # assigned or unassigned since: sent whole, or deleted
                 (fresh if is_active else gone).add(ticket_id)
-            else:
-                found.append((kind, ticket_id, is_active, record_seq))
-        for kind, ticket_id, is_active, record_seq in found:
-            if ticket_id in fresh:
-                continue  # sent whole anyway
-            if not is_active:
-                ended_moved.add(ticket_id)
-            elif kind == "history":
-                resend.add(ticket_id)  # its unit's or block's part of it changed
-            else:
+            elif is_active:
                 moved.add(ticket_id)
-                if record_seq > since:
-                    resend.add(ticket_id)
+            else:
+                ended_moved.add(ticket_id)
+        if moved:
+            resend = set(
+                db.session.scalars(
+                    _resend_query(dialect), {"tickets": bind(moved, dialect), "since": since}
+                )
+            )
         if moved or ended_moved:
             tables = list(CHILDREN)
             changed_tables = {

@@ -88,10 +88,9 @@ class Ticket(Base):
     event_count: Mapped[int] = mapped_column(default=0)
     last_event_hash: Mapped[str | None] = mapped_column(String(64))
     # Sync stamps (server.changes): the ticket record a device shows changed at
-    # `sync_seq` and `record_updated_at`; it or anything under it last changed at
-    # `activity_seq`, so a pull looks for children only under tickets that moved.
+    # `sync_seq` and `record_updated_at`. (What moved under it is stamped on its
+    # assignment rows: TicketContractor.device_seq.)
     sync_seq: Mapped[int] = mapped_column(BigInteger, default=0)
-    activity_seq: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
     record_updated_at: Mapped[datetime | None] = mapped_column(default=utcnow)
 
     block: Mapped[Block] = relationship()
@@ -170,14 +169,22 @@ class TicketContractor(Base):
     """Derived from the assignment log: who is (or was) on a ticket, for scope queries."""
 
     __tablename__ = "ticket_contractors"
-    __table_args__ = (Index("ix_ticket_contractors_contractor", "contractor_id", "active"),)
+    __table_args__ = (
+        Index("ix_ticket_contractors_contractor", "contractor_id", "active"),
+        Index("ix_ticket_contractors_device", "contractor_id", "device_seq"),
+    )
 
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
     contractor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     active: Mapped[bool] = mapped_column()
     started_at: Mapped[datetime] = mapped_column()
     ended_at: Mapped[datetime | None] = mapped_column()
+    # The assignment started or ended at `sync_seq`; anything its contractor's devices
+    # must hear about for the ticket (the ticket, a row under it, what its record shows
+    # of its unit and block) last changed at `device_seq`: a pull reads only its own
+    # assignment rows to find what moved (server.changes, sync.pull).
     sync_seq: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
+    device_seq: Mapped[int] = mapped_column(BigInteger, default=0)
 
     contractor: Mapped[User] = relationship()
 

@@ -1,8 +1,15 @@
-"""Assigning contractors to tickets and ending assignments (both logged, never edited)."""
+"""Assigning contractors to tickets and ending assignments (both logged, never edited).
+
+Both take the transaction's sync number (which locks the counter row until commit)
+before they touch an assignment row: a committing writer that holds the counter
+stamps the assignment rows of other tickets of a unit or block (server.changes), and
+would otherwise wait for a row that our transaction holds while we wait for it.
+"""
 
 from sqlalchemy import select
 
 from server.auth import Caller
+from server.changes import reserve_sequence
 from server.db import utcnow
 from server.errors import Conflict, Invalid, NotFound
 from server.extensions import db
@@ -28,6 +35,7 @@ def start_assignment(
 ) -> TicketContractor:
     if check_triage:
         check_staff_update(ticket)
+    reserve_sequence()  # before the assignment row: see the module docstring
     now = utcnow()
     link = db.session.get(TicketContractor, (ticket.id, contractor.id))
     if link is not None and link.active:
@@ -73,6 +81,7 @@ def end_assignment(caller: Caller, ticket_id: int, contractor_id: int) -> Ticket
     ticket = get_visible_ticket(caller, ticket_id, for_update=True)
     check_staff(caller)
     check_staff_update(ticket)
+    reserve_sequence()  # before the assignment row: see the module docstring
     link = db.session.get(TicketContractor, (ticket.id, contractor_id))
     if link is None or not link.active:
         raise NotFound("This contractor is not assigned to the ticket.", code="not_assigned")

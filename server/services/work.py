@@ -14,7 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from server.auth import Caller
 from server.bulk import insert_rows, update_rows
-from server.changes import reserve_sequence
+from server.changes import note_moved, reserve_sequence
 from server.db import utcnow
 from server.extensions import db
 from server.models import Device, Material, Ticket, TicketEvent, TimeEntry
@@ -143,7 +143,7 @@ def log_many(model, caller: Caller, items: list[tuple[Ticket | Head, dict]], dev
     connection = db.session.connection()  # Core, no autoflush: nothing here needs one
     insert_rows(connection, model.__table__, rows)
     insert_rows(connection, TicketEvent.__table__, events)
-    _write_heads(connection, heads, seq)
+    _write_heads(connection, heads)
     return []
 
 
@@ -165,16 +165,14 @@ def _append(head, kind: str, caller: Caller, logged: list, device, now) -> dict:
     return event
 
 
-def _write_heads(connection, heads: list[Head], seq: int) -> None:
+def _write_heads(connection, heads: list[Head]) -> None:
     """One UPDATE for all tickets whose chain moved (server.bulk.update_rows), then
     tell the ORM those values are stored, so the commit's flush does not write the
-    same tickets again."""
-    columns = (*HEAD_COLUMNS, "activity_seq")  # the device's ticket record is unchanged
-    stored = [
-        {"id": h.id, "activity_seq": seq, **{c: getattr(h, c) for c in HEAD_COLUMNS}} for h in heads
-    ]
-    update_rows(connection, Ticket.__table__, "id", stored)
+    same tickets again, and the commit which tickets moved (their assignment rows)."""
+    stored = [{"id": h.id, **{c: getattr(h, c) for c in HEAD_COLUMNS}} for h in heads]
+    update_rows(connection, Ticket.__table__, "id", stored)  # the device record is unchanged
     for head, values in zip(heads, stored, strict=True):
         if head.ticket is not None:
-            for name in columns:
+            for name in HEAD_COLUMNS:
                 set_committed_value(head.ticket, name, values[name])
+    note_moved(head.id for head in heads)
