@@ -3,14 +3,16 @@ TEST_DATABASE_URL), the app, its client and its CLI runner.
 
 The schema is migrated once per session. SQLite tests copy the migrated file;
 PostgreSQL tests truncate every table (TRUNCATE fires no row triggers, so the
-append-only tables can be emptied between tests and nowhere else).
+append-only tables can be emptied between tests and nowhere else). Under
+pytest-xdist (`-n 2`, as .ci/run runs), each worker on PostgreSQL gets a database
+of its own next to TEST_DATABASE_URL's, created here and dropped at the end.
 """
 
 import os
 import shutil
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from server import create_app
 from server.extensions import db
@@ -48,16 +50,40 @@ def database_template(tmp_path_factory):
     """Migrate an empty database once; tests start from copies of it."""
     instance = tmp_path_factory.mktemp("template-instance")
     if POSTGRES_URL:
-        engine = create_engine(_psycopg(POSTGRES_URL))
+        url = _worker_database(_psycopg(POSTGRES_URL))
+        engine = create_engine(url)
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
         engine.dispose()
-        _migrate(_psycopg(POSTGRES_URL), instance)
-        return _psycopg(POSTGRES_URL)
+        _migrate(url, instance)
+        yield url
+        if url != _psycopg(POSTGRES_URL):
+            _admin(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+        return
     path = tmp_path_factory.mktemp("template-db") / "template.sqlite3"
     _migrate(f"sqlite:///{path}", instance)
-    return path
+    yield path
+
+
+def _worker_database(url: str) -> str:
+    """TEST_DATABASE_URL itself, or under pytest-xdist a new database for this worker."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    name = f"{make_url(url).database}_{worker}"
+    _admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _admin(url, f'CREATE DATABASE "{name}"')
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def _admin(url: str, statement: str) -> None:
+    """CREATE/DROP DATABASE, from a connection to the given database (outside a
+    transaction, as PostgreSQL requires)."""
+    engine = create_engine(_psycopg(url), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(statement))
+    engine.dispose()
 
 
 def _psycopg(url: str) -> str:
