@@ -22,8 +22,10 @@ from server.services.timeline import new_event
 
 CUSTOMER_ROLES = ("tenant", "contractor")
 BULK_FROM = 50  # entries in one push from which log_many writes in bulk
-# Ticket columns an appended event moves (see timeline.new_event and _append).
-HEAD_COLUMNS = ("event_count", "last_event_hash", "updated_at", "last_customer_activity_at")
+# What a new event links to: the head of the ticket's chain (timeline.new_event).
+HEAD_COLUMNS = ("event_count", "last_event_hash")
+# What appending an event also moves on the ticket: set to the event's time, never read.
+MOVED_COLUMNS = ("updated_at", "last_customer_activity_at")
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -92,13 +94,15 @@ class Head:
     in bulk (the ORM would track every change to a ticket object, then diff them all
     at commit). `ticket`: the ORM object to tell what was stored, if one is loaded."""
 
-    __slots__ = ("id", "unit_id", *HEAD_COLUMNS, "ticket")
+    __slots__ = ("id", "unit_id", *HEAD_COLUMNS, *MOVED_COLUMNS, "ticket")
 
     def __init__(self, source, ticket: Ticket | None = None):
         self.ticket = ticket
         self.id, self.unit_id = source.id, source.unit_id
         for column in HEAD_COLUMNS:
             setattr(self, column, getattr(source, column))
+        for column in MOVED_COLUMNS:
+            setattr(self, column, None)  # None: not moved by this push
 
 
 def log_time(caller: Caller, ticket: Ticket, *, device: Device | None = None, **fields):
@@ -169,10 +173,11 @@ def _write_heads(connection, heads: list[Head]) -> None:
     """One UPDATE for all tickets whose chain moved (server.bulk.update_rows), then
     tell the ORM those values are stored, so the commit's flush does not write the
     same tickets again, and the commit which tickets moved (their assignment rows)."""
-    stored = [{"id": h.id, **{c: getattr(h, c) for c in HEAD_COLUMNS}} for h in heads]
+    columns = HEAD_COLUMNS + tuple(c for c in MOVED_COLUMNS if getattr(heads[0], c) is not None)
+    stored = [{"id": h.id, **{c: getattr(h, c) for c in columns}} for h in heads]
     update_rows(connection, Ticket.__table__, "id", stored)  # the device record is unchanged
     for head, values in zip(heads, stored, strict=True):
         if head.ticket is not None:
-            for name in HEAD_COLUMNS:
+            for name in columns:
                 set_committed_value(head.ticket, name, values[name])
     note_moved(head.id for head in heads)
