@@ -8,7 +8,7 @@ import threading
 from server.auth import Caller
 from server.extensions import db
 from server.models import User
-from server.services import assignments, tickets
+from server.services import assignments
 
 HOLD_SECONDS = 0.5  # how long the unassigning transaction stays open after its writes
 
@@ -33,25 +33,12 @@ def test_an_assignment_ending_while_another_ticket_of_its_unit_appears_commits_b
 
     def report_in_the_same_unit():
         flushed.wait(30)
-        with world.app.app_context():
-            try:
-                staff = Caller(db.session.get(User, world.staff_id), None)
-                # A new ticket of the unit moves the unit's history: the commit stamps
-                # the assignment rows of the unit's tickets, the one being ended too.
-                ticket = tickets.report_ticket(
-                    staff,
-                    summary="Leak under the sink",
-                    description="Dripping",
-                    block_id=world.block_id,
-                    unit_id=world.unit_id,
-                    type="repair",
-                    priority="normal",
-                    reporter_id=world.tenant_id,
-                )
-                db.session.commit()
-                reported.append(ticket.id)
-            except Exception as error:
-                failures.append(repr(error))
+        try:
+            # A new ticket of the unit moves the unit's history: its commit stamps the
+            # assignment rows of the unit's tickets, the one being ended too.
+            reported.append(world.new_ticket(summary="Leak under the sink"))
+        except Exception as error:
+            failures.append(repr(error))
 
     threads = [threading.Thread(target=unassign), threading.Thread(target=report_in_the_same_unit)]
     for thread in threads:
