@@ -193,9 +193,11 @@ class Push:
         return existing
 
     def _ticket(self, ticket_id: int) -> Ticket:
-        """The ticket whole (in scope and locked by _load_tickets)."""
+        """The ticket whole (in scope and locked by _load_tickets), read from the
+        database the first time: a bulk write may have moved its head since any copy
+        the session holds."""
         if ticket_id not in self.tickets:
-            self.tickets[ticket_id] = db.session.get(Ticket, ticket_id)
+            self.tickets[ticket_id] = db.session.get(Ticket, ticket_id, populate_existing=True)
         return self.tickets[ticket_id]
 
     def _create(self, table: str, data: dict) -> None:

@@ -407,3 +407,27 @@ def test_a_price_with_more_decimals_than_kept_is_rounded_half_up_and_sent_back(w
     assert world.push(headers, {"materials": {"created": [pushed]}}, last).status_code == 200
     [back] = world.pull(headers, last).get_json()["changes"]["materials"]["updated"]
     assert (back["quantity"], back["unit_price"]) == ("1.001", "12.35")
+
+
+def test_a_status_pushed_with_a_big_push_of_hours_chains_after_their_event(world):
+    """The hours move the ticket's chain head with Core; the status move that follows
+    in the same push goes through the ORM ticket and must link to that new head."""
+    from server.services.work import BULK_FROM
+
+    world.as_staff(_triage, world.ticket_id)
+    headers = world.headers("carl@x.test")
+    [ticket] = world.pull(headers).get_json()["changes"]["tickets"]["created"]
+    hours = [time_entry(world, id=f"h-{n}", minutes=10) for n in range(BULK_FROM)]
+    response = world.push(
+        headers,
+        {
+            "time_entries": {"created": hours},
+            "tickets": {"updated": [dict(ticket, status="resolved", _status="updated")]},
+        },
+    )
+    assert response.status_code == 200 and response.get_json()["conflicts"] == 0
+    staff = world.headers("staff@x.test", None)
+    kinds = [e["kind"] for e in timeline(world, staff)]
+    assert kinds.index("time_logged") < kinds.index("status_changed")
+    verdict = world.client.get(f"/api/tickets/{world.ticket_id}/verify", headers=staff)
+    assert verdict.get_json() == {"intact": True, "events": len(kinds)}
