@@ -235,7 +235,7 @@ class _Stamps:
         for obj in self.orm:
             obj.sync_seq = seq
             if isinstance(obj, TicketContractor):
-                obj.device_seq = seq  # (also stamped by ticket above; this keeps it so)
+                obj.device_seq = seq  # as the statement above stored it; flushed alike
         return seq
 
     def _write_in_one_statement(self, connection, reserved: int | None, now) -> int:
