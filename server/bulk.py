@@ -62,17 +62,21 @@ def update_rows(connection: Connection, table: Table, key: str, rows: list[dict]
 
 def _executemany(connection, table: Table, statement, names, rows, renamed=None) -> None:
     """One executemany of the DB-API. Values go in as they are, except columns whose
-    type converts them (times), each distinct value converted once: a push's rows
+    type converts them (times, to the text the ORM stores), each distinct value
+    converted once: a push's rows
     share most of their times (the server's `now`), and SQLAlchemy's per-row
     parameter processing cost as much as SQLite's inserts. `renamed` maps a bind
     name to the column it holds."""
     renamed = renamed or {}
     compiled = statement.compile(dialect=connection.dialect)
     order = [renamed.get(name, name) for name in compiled.positiontup]
+    dialect = connection.dialect
     converters = [
         (position, _memoized(process))
         for position, name in enumerate(order)
-        if (process := table.c[name].type.bind_processor(connection.dialect)) is not None
+        # The dialect's own type: a time's text as the ORM writes it, not what the
+        # DB-API's default adapter would make of the datetime (".000000" dropped).
+        if (process := table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None
     ]
     values = []
     for row in rows:

@@ -49,8 +49,15 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# SQLite's default (1,000 pages) made every other day's push (~500 pages) also pay a
+# checkpoint, its fsync included (+12 ms on 36); fewer, larger checkpoints write a
+# hot page (a ticket's, an index's) once for many commits. The WAL grows to ~40 MB.
+WAL_CHECKPOINT_PAGES = 10_000
+
+
 def configure_sqlite(engine: Engine) -> None:
-    """Foreign keys on, WAL, and writers that queue instead of failing with 'locked'.
+    """Foreign keys on, WAL (checkpointed every WAL_CHECKPOINT_PAGES), and writers
+    that queue instead of failing with 'locked'.
 
     pysqlite's own transaction handling is switched off so that every transaction
     starts with BEGIN IMMEDIATE: a deferred transaction that later writes can fail
@@ -64,6 +71,7 @@ def configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 

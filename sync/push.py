@@ -76,7 +76,11 @@ def parse(changes, max_records: int) -> dict:
             raise TooLarge(f"A push may carry at most {max_records} records.")
         clean = {"created": [], "updated": [], "deleted": []}
         for key in ("created", "updated"):
-            for index, raw in enumerate(lists[key]):
+            loaded = schemas.load_many(table, lists[key]) if lists[key] else []
+            if loaded is not None:
+                clean[key] = loaded
+                continue
+            for index, raw in enumerate(lists[key]):  # which records, and why
                 if not isinstance(raw, dict):
                     errors.setdefault(table, {})[f"{key}.{index}"] = ["not an object"]
                     continue

@@ -431,3 +431,27 @@ def test_a_status_pushed_with_a_big_push_of_hours_chains_after_their_event(world
     assert kinds.index("time_logged") < kinds.index("status_changed")
     verdict = world.client.get(f"/api/tickets/{world.ticket_id}/verify", headers=staff)
     assert verdict.get_json() == {"intact": True, "events": len(kinds)}
+
+
+def test_hours_written_in_bulk_are_found_by_time_like_those_written_one_by_one(world, app):
+    """Both write paths store a time as the same value: on SQLite the same text, so a
+    comparison with a bound time (a delivery note's `created_at <= signed_at`) treats
+    a big push's hours like a small one's, whole seconds included."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import func, select
+
+    from server.extensions import db
+    from server.models import TimeEntry
+    from server.services.work import BULK_FROM
+
+    headers = world.headers("carl@x.test")
+    bulk = [time_entry(world, id=f"t-{n}") for n in range(BULK_FROM)]
+    assert world.push(headers, {"time_entries": {"created": bulk}}).status_code == 200
+    one = {"time_entries": {"created": [time_entry(world, id="t-one")]}}
+    assert world.push(headers, one).status_code == 200
+    instant = datetime.fromtimestamp(MS / 1000, UTC)  # a whole second
+    with app.app_context():
+        at_instant = db.session.scalar(select(func.count()).where(TimeEntry.created_at == instant))
+        later = db.session.scalar(select(func.count()).where(TimeEntry.created_at > instant))
+    assert (at_instant, later) == (BULK_FROM + 1, 0)
