@@ -17,6 +17,12 @@ def upgrade_database() -> None:
     upgrade(directory=current_app.extensions["migrate"].directory)
 
 
+# Seconds an idle connection is kept open for its next request. Gunicorn's default
+# (2) closed devices' connections between a pull and the push after it when the
+# server was busy, and a request sent just as it closed was reset (bench/load.py).
+KEEPALIVE_SECONDS = 15
+
+
 def serve(app: Flask, host: str, port: int, workers: int, threads: int) -> None:
     """Serve with gunicorn, the production WSGI server, in-process.
 
@@ -31,6 +37,7 @@ def serve(app: Flask, host: str, port: int, workers: int, threads: int) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("threads", threads)
+            self.cfg.set("keepalive", KEEPALIVE_SECONDS)
             self.cfg.set("accesslog", "-")
 
         def load(self):

@@ -253,8 +253,10 @@ class Context:
     def _load_history(self, unit_ids) -> None:
         """The last 11 tickets per unit (10 besides the one being sent), in one query."""
         dialect = db.session.get_bind().dialect.name
-        rows = db.session.connection().execute(
-            _history_query(dialect), {"units": bind(unit_ids, dialect)}
+        rows = (
+            db.session.connection()
+            .execute(_history_query(dialect), {"units": bind(unit_ids, dialect)})
+            .all()  # one fetch: row by row cost a DB-API call per row, thousands here
         )
         for ticket_id, unit_id, ref, summary, date, outcome in rows:
             entries = self.history.setdefault(unit_id, [])

@@ -6,7 +6,7 @@ server-wins, recorded as `sync_conflict` events that staff see, and corrected on
 the device's next pull (the recorded row is restamped so the pull carries it).
 """
 
-from sqlalchemy import select
+from sqlalchemy import literal, select, union_all
 
 from delivery_notes import service as delivery_note_service
 from delivery_notes.models import DeliveryNote
@@ -15,7 +15,7 @@ from server.changes import stamp
 from server.db import utcnow
 from server.errors import Conflict, DomainError, Invalid, TooLarge
 from server.extensions import db
-from server.id_lists import in_ids
+from server.id_lists import among, in_ids
 from server.models import (
     Attachment,
     Material,
@@ -49,8 +49,11 @@ OWNER = {
     "attachments": "uploader_id",
 }
 BULK = {"time_entries": TimeEntry, "materials": Material}
-# Messages before their files; the hours before the note that signs them; status last.
-ORDER = ("ticket_messages", "attachments", "time_entries", "materials", "delivery_notes")
+# Hours and materials first: a message's notification flushes, and then writes their
+# event and the ticket's moved chain head with its own (one UPDATE of the ticket, not
+# one per table). Messages before their files; the hours before the note that signs
+# them; status last.
+ORDER = ("time_entries", "materials", "ticket_messages", "attachments", "delivery_notes")
 
 
 def parse(changes, max_records: int) -> dict:
@@ -181,27 +184,35 @@ class Push:
 
     def _load_existing(self) -> dict:
         """Records of this push already on the server (a retry, or another user's id).
-        Ids and owners first, in one light query per table; whole rows only for the
-        few that exist (a fresh push of a thousand hours loads none)."""
-        existing = {}
+        Ids and owners first, of every table in one light query; whole rows only for
+        the few that exist (a fresh push of a thousand hours loads none)."""
         dialect = db.session.get_bind().dialect.name
-        for table, model in MODELS.items():
+        probes = []
+        for number, (table, model) in enumerate(MODELS.items()):
             ids = {d["id"] for d in self.parsed[table]["created"] + self.parsed[table]["updated"]}
-            found = []
             if ids:
                 owner = getattr(model, OWNER[table])
-                found = db.session.execute(
-                    select(model.id, owner).where(in_ids(model.id, ids, dialect))
-                ).all()
-            foreign = sorted(record_id for record_id, by in found if by != self.caller.id)
+                probes.append(
+                    select(literal(number), model.id, owner).where(
+                        among(model.id, f"ids_{table}", dialect, ids)  # a name per table
+                    )
+                )
+        found = {table: [] for table in MODELS}
+        if probes:
+            tables = list(MODELS)
+            for number, record_id, by in db.session.execute(union_all(*probes)):
+                found[tables[number]].append((record_id, by))
+        existing = {}
+        for table, model in MODELS.items():
+            foreign = sorted(record_id for record_id, by in found[table] if by != self.caller.id)
             if foreign:
                 raise Conflict(
                     f"These {table} ids belong to another user's records: {', '.join(foreign)}.",
                     code="sync_id_conflict",
                 )
             rows = []
-            if found:
-                mine = [record_id for record_id, _ in found]
+            if found[table]:
+                mine = [record_id for record_id, _ in found[table]]
                 rows = db.session.scalars(select(model).where(model.id.in_(mine))).all()
             existing[table] = {row.id: row for row in rows}
         return existing

@@ -6,7 +6,7 @@ exactly when the change commits (by `fieldline worker`) and lost with it otherwi
 
 import json
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from server.auth import Caller
 from server.extensions import db
@@ -26,28 +26,27 @@ EMAIL_CHANNEL = "email"
 
 def participants(ticket: Ticket) -> list[User]:
     """The people on a ticket: reporter, addressee, active contractors, its manager
-    (or, with no manager, the staff of its department)."""
-    ids = {ticket.reporter_id, ticket.addressed_to_id, ticket.manager_id}
-    ids |= set(
-        db.session.scalars(
+    (or, with no manager, the staff of its department). One query: every event's
+    notification pays it."""
+    direct = {ticket.reporter_id, ticket.addressed_to_id, ticket.manager_id} - {None}
+    on_ticket = [
+        User.id.in_(direct),
+        User.id.in_(
             select(TicketContractor.contractor_id).where(
                 TicketContractor.ticket_id == ticket.id, TicketContractor.active.is_(True)
             )
-        )
-    )
+        ),
+    ]
     if ticket.manager_id is None and ticket.department_id is not None:
-        ids |= set(
-            db.session.scalars(
+        on_ticket.append(
+            User.id.in_(
                 select(department_members.c.user_id).where(
                     department_members.c.department_id == ticket.department_id
                 )
             )
         )
-    ids.discard(None)
-    if not ids:
-        return []
-    users = db.session.scalars(select(User).where(User.id.in_(ids), User.is_active.is_(True)))
-    return sorted(users, key=lambda u: u.id)
+    query = select(User).where(or_(*on_ticket), User.is_active.is_(True)).order_by(User.id)
+    return list(db.session.scalars(query))
 
 
 def notify(
