@@ -6,7 +6,8 @@ N simulated devices (threads spread over processes) that loop pull -> create a
 message and a time entry offline -> push, while a staff writer assigns, unassigns
 and replies. Bounded in time and count. Reports requests/s and p50/p95/p99 latency
 per endpoint and the errors, then checks every device's local state against a fresh
-pull of the server (zero lost or duplicated records).
+pull of the server (zero lost or duplicated records). First, for a floor measured in
+the same run, the same devices loop the cheapest authenticated request (GET /api/me).
 
     python bench/load.py --database-url postgresql://... [--devices 100] [--seconds 30]
 
@@ -178,6 +179,24 @@ def device_process(base, emails, seconds, seed, results, writers_done, drained, 
     results.put((timed, mismatches, len(devices), failures))
 
 
+def floor_process(base, emails, seconds, seed, results):
+    """The floor: the same devices each looping the cheapest authenticated request
+    (`GET /api/me`: the token checked, one query, a small body) on the same server."""
+    devices = [Device(base, email, f"floor-{seed}-{i}") for i, email in enumerate(emails)]
+    stop = time.monotonic() + seconds
+
+    def loop(device):
+        while time.monotonic() < stop:
+            device._timed("me", lambda: device.session.get(f"{device.base}/api/me", timeout=60))
+
+    threads = [threading.Thread(target=loop, args=(d,)) for d in devices]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    results.put([s for d in devices for s in d.samples])
+
+
 def staff_writer(base: str, seconds: float, contractor_ids: list[int], stats: dict) -> None:
     """Assigns, unassigns and replies as an admin, about ten times a second."""
     session = requests.Session()
@@ -266,6 +285,23 @@ def prepare(url: str, instance: str, tickets: int, contractors: int) -> tuple[li
     return [r.email for r in rows], [r.id for r in rows]
 
 
+def run_floor(spawn, base: str, groups: list, seconds: float) -> list:
+    if seconds <= 0:
+        return []
+    results = spawn.Queue()
+    processes = [
+        spawn.Process(target=floor_process, args=(base, group, seconds, n, results))
+        for n, group in enumerate(groups)
+        if group
+    ]
+    for p in processes:
+        p.start()
+    samples = [s for _ in processes for s in results.get(timeout=seconds + 300)]
+    for p in processes:
+        p.join(timeout=60)
+    return samples
+
+
 def percentile(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
@@ -281,6 +317,9 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=4)
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--contractors", type=int, default=2_000)
+    parser.add_argument(
+        "--floor-seconds", type=float, default=10, help="GET /api/me floor first (0: none)"
+    )
     args = parser.parse_args()
     instance = os.path.join(tempfile.gettempdir(), "fieldline-load")
     os.makedirs(instance, exist_ok=True)
@@ -292,6 +331,7 @@ def main() -> None:
         chosen = emails[: args.devices]
         groups = [chosen[i :: args.processes] for i in range(args.processes)]
         spawn = multiprocessing.get_context("spawn")
+        floor = run_floor(spawn, base, groups, args.floor_seconds)
         results, drained = spawn.Queue(), spawn.Queue()
         writers_done, compare = spawn.Event(), spawn.Event()
         processes = [
@@ -346,6 +386,16 @@ def main() -> None:
             f"{percentile(all_times, 0.5):>8.1f} {percentile(all_times, 0.95):>8.1f} "
             f"{percentile(all_times, 0.99):>8.1f} {total_errors:>7}"
         )
+        if floor:
+            times = [ms for _, ms, _ in floor]
+            errors = sum(1 for *_, status in floor if status != 200)
+            rate = len(times) / args.floor_seconds
+            print(
+                f"{'floor':<8} {len(times):>9} {rate:>8.1f} "
+                f"{percentile(times, 0.5):>8.1f} {percentile(times, 0.95):>8.1f} "
+                f"{percentile(times, 0.99):>8.1f} {errors:>7}   (GET /api/me, same devices)"
+            )
+            print(f"sync requests/s = {len(all_times) / elapsed / rate:.2f}x the floor's")
         print(
             f"staff writes: {staff['writes']} ({staff['errors']} server errors); "
             f"wall time {time.monotonic() - started:.0f} s"

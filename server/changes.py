@@ -21,8 +21,11 @@ certificate; a block's `context_seq` moves when the block gets a certificate.
 
 Each assignment row's `device_seq` moves with all of that: any change to its ticket
 or a row under it (a message, hours), and, while it is active, its unit's or block's
-stamp. A pull then finds what moved for its contractor in its own assignment rows
-(one index range), not among everything that moved agency-wide since its last pull.
+stamp; its `record_seq` moves with what the ticket's device record shows (the
+ticket's stamp, and while active its unit's or block's). A pull then finds what moved
+for its contractor, and which of those records to send again, in its own assignment
+rows (one index range), not among everything that moved agency-wide since its last
+pull.
 Stamping the assignment rows of a unit's other tickets locks rows nobody else holds
 while waiting for the counter: writers of assignment rows (server.services.
 assignments) take the number before touching them.
@@ -194,12 +197,16 @@ class _Stamps:
 
     def _assignments(self, value) -> list:
         """Every assignment row of a moved ticket; the active ones of tickets whose unit
-        or block moved what their records show."""
+        or block moved what their records show. Those whose ticket record changed (its
+        own columns, its unit's or block's part) also get `record_seq`."""
         links, tickets = TicketContractor.__table__, Ticket.__table__
         moved = sorted(self.activity | set(self.tickets))
-        where = []
+        changed = sorted(i for i, record in self.tickets.items() if record)
+        where, records = [], []
         if moved:
             where.append(links.c.ticket_id.in_(moved))
+        if changed:
+            records.append(links.c.ticket_id.in_(changed))
         places = []
         units = sorted(i for i in self.units if i is not None)
         blocks = sorted(i for i in self.blocks if i is not None)
@@ -210,9 +217,13 @@ class _Stamps:
         if places:
             shown = select(tickets.c.id).where(or_(*places))
             where.append(links.c.active.is_(True) & links.c.ticket_id.in_(shown))
+            records.append(where[-1])
         if not where:
             return []
-        return [update(links).where(or_(*where)).values(device_seq=value)]
+        values = {"device_seq": value}
+        if records:
+            values["record_seq"] = case((or_(*records), value), else_=links.c.record_seq)
+        return [update(links).where(or_(*where)).values(values)]
 
     def write(self, session: Session, reserved: int | None, now) -> int:
         """Take the number (unless reserved) and stamp; return the number."""

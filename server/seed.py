@@ -250,6 +250,7 @@ def _ticket_batch(
                 "started_at": at,
                 "sync_seq": seq,
                 "device_seq": seq,
+                "record_seq": seq,
             }
         )
         log.append(

@@ -154,39 +154,24 @@ def _what_moved():
     """One statement for an incremental pull: the counter, and this contractor's
     assignment rows that moved since `since` (one index range: server.changes stamps
     on them whatever their devices must hear about), with when the assignment itself
-    last started or ended. An empty pull is then this and the caller's query."""
+    last started or ended and when the ticket's device record last changed. An empty
+    pull is then this and the caller's query."""
     counter = select(
         Counter.value.label("ticket_id"),
         literal(True).label("active"),
         literal(-1, BigInteger).label("link_seq"),
+        literal(-1, BigInteger).label("record_seq"),
     ).where(Counter.name == SYNC_COUNTER)
     links = select(
-        TicketContractor.ticket_id, TicketContractor.active, TicketContractor.sync_seq
+        TicketContractor.ticket_id,
+        TicketContractor.active,
+        TicketContractor.sync_seq,
+        TicketContractor.record_seq,
     ).where(
         TicketContractor.contractor_id == bindparam("me"),
         TicketContractor.device_seq > bindparam("since"),
     )
     return union_all(counter, links)
-
-
-@lru_cache
-def _resend_query(dialect: str):
-    """Parameters `tickets` (ids) and `since`: those whose device record changed: the
-    ticket's own columns, or what it shows of its unit (history, tenant, certificates)
-    or block (certificates)."""
-    tickets, units, blocks = Ticket.__table__, Unit.__table__, Block.__table__
-    since = bindparam("since")
-    return (
-        select(tickets.c.id)
-        .join(blocks, blocks.c.id == tickets.c.block_id)
-        .outerjoin(units, units.c.id == tickets.c.unit_id)
-        .where(
-            among(tickets.c.id, "tickets", dialect),
-            (tickets.c.sync_seq > since)
-            | (units.c.history_seq > since)
-            | (blocks.c.context_seq > since),
-        )
-    )
 
 
 @lru_cache
@@ -329,7 +314,7 @@ def pull(caller: Caller, last_pulled_at: int | None, migration: dict | None = No
         fresh = active = {ticket_id for ticket_id, is_active in links if is_active}
     else:
         timestamp = 1
-        for ticket_id, is_active, link_seq in db.session.execute(
+        for ticket_id, is_active, link_seq, record_seq in db.session.execute(
             _WHAT_MOVED, {"me": caller.id, "since": since}
         ):
             if link_seq < 0:  # the counter
@@ -338,14 +323,10 @@ def pull(caller: Caller, last_pulled_at: int | None, migration: dict | None = No
                 (fresh if is_active else gone).add(ticket_id)
             elif is_active:
                 moved.add(ticket_id)
+                if record_seq > since:
+                    resend.add(ticket_id)
             else:
                 ended_moved.add(ticket_id)
-        if moved:
-            resend = set(
-                db.session.scalars(
-                    _resend_query(dialect), {"tickets": bind(moved, dialect), "since": since}
-                )
-            )
         if moved or ended_moved:
             tables = list(CHILDREN)
             changed_tables = {

@@ -181,10 +181,12 @@ class TicketContractor(Base):
     ended_at: Mapped[datetime | None] = mapped_column()
     # The assignment started or ended at `sync_seq`; anything its contractor's devices
     # must hear about for the ticket (the ticket, a row under it, what its record shows
-    # of its unit and block) last changed at `device_seq`: a pull reads only its own
-    # assignment rows to find what moved (server.changes, sync.pull).
+    # of its unit and block) last changed at `device_seq`, and the ticket's device
+    # record itself at `record_seq`: a pull reads only its own assignment rows to find
+    # what moved and which tickets to send again (server.changes, sync.pull).
     sync_seq: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
     device_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    record_seq: Mapped[int] = mapped_column(BigInteger, default=0)
 
     contractor: Mapped[User] = relationship()
 

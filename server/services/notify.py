@@ -6,7 +6,7 @@ exactly when the change commits (by `fieldline worker`) and lost with it otherwi
 
 import json
 
-from sqlalchemy import or_, select
+from sqlalchemy import literal, select, union_all
 
 from server.auth import Caller
 from server.extensions import db
@@ -26,27 +26,24 @@ EMAIL_CHANNEL = "email"
 
 def participants(ticket: Ticket) -> list[User]:
     """The people on a ticket: reporter, addressee, active contractors, its manager
-    (or, with no manager, the staff of its department). One query: every event's
-    notification pays it."""
-    direct = {ticket.reporter_id, ticket.addressed_to_id, ticket.manager_id} - {None}
-    on_ticket = [
-        User.id.in_(direct),
-        User.id.in_(
-            select(TicketContractor.contractor_id).where(
-                TicketContractor.ticket_id == ticket.id, TicketContractor.active.is_(True)
-            )
-        ),
-    ]
+    (or, with no manager, the staff of its department). One query, every event's
+    notification pays it: users by primary key among one list of ids (an OR of
+    lists would scan the users table on PostgreSQL)."""
+    direct = sorted({ticket.reporter_id, ticket.addressed_to_id, ticket.manager_id} - {None})
+    ids = [select(literal(user_id)) for user_id in direct]
+    ids.append(
+        select(TicketContractor.contractor_id).where(
+            TicketContractor.ticket_id == ticket.id, TicketContractor.active.is_(True)
+        )
+    )
     if ticket.manager_id is None and ticket.department_id is not None:
-        on_ticket.append(
-            User.id.in_(
-                select(department_members.c.user_id).where(
-                    department_members.c.department_id == ticket.department_id
-                )
+        ids.append(
+            select(department_members.c.user_id).where(
+                department_members.c.department_id == ticket.department_id
             )
         )
-    query = select(User).where(or_(*on_ticket), User.is_active.is_(True)).order_by(User.id)
-    return list(db.session.scalars(query))
+    query = select(User).where(User.id.in_(union_all(*ids)), User.is_active.is_(True))
+    return list(db.session.scalars(query.order_by(User.id)))
 
 
 def notify(
