@@ -14,18 +14,17 @@ reserves its number early: see reserve_sequence.)
 A ticket's `sync_seq` (and `record_updated_at`) move only when a column the device's
 ticket record is built from changes, so a reply or an hour logged does not send the
 whole ticket, with its address, tenant and unit history, again. What a ticket record
-embeds from its property is stamped on the property, one row for all its tickets: a
-unit's `history_seq` moves when one of its tickets appears or changes what the unit's
-history shows (ref, summary, outcome), or when the unit gets a tenancy or a
-certificate; a block's `context_seq` moves when the block gets a certificate.
+embeds from its property moves when the unit gets a ticket or one of its tickets
+changes what the unit's history shows (ref, summary, outcome), when the unit gets a
+tenancy or a certificate, or when the block gets a certificate.
 
 Each assignment row's `device_seq` moves with all of that: any change to its ticket
-or a row under it (a message, hours), and, while it is active, its unit's or block's
-stamp; its `record_seq` moves with what the ticket's device record shows (the
-ticket's stamp, and while active its unit's or block's). A pull then finds what moved
-for its contractor, and which of those records to send again, in its own assignment
-rows (one index range), not among everything that moved agency-wide since its last
-pull.
+or a row under it (a message, hours), and, while it is active, what its unit or
+block shows; its `record_seq` moves with what the ticket's device record shows (the
+ticket's own columns, and while active its unit's or block's part). A pull then
+finds what moved for its contractor, and which of those records to send again, in
+its own assignment rows (one index range), not among everything that moved
+agency-wide since its last pull.
 Stamping the assignment rows of a unit's other tickets locks rows nobody else holds
 while waiting for the counter: writers of assignment rows (server.services.
 assignments) take the number before touching them.
@@ -37,7 +36,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from server.db import utcnow
 from server.extensions import db
-from server.models import Block, Certificate, Tenancy, Ticket, TicketContractor, Unit
+from server.models import Certificate, Tenancy, Ticket, TicketContractor
 from server.services.counters import current_value, next_value, taking
 
 SYNC_COUNTER = "sync"
@@ -173,7 +172,7 @@ class _Stamps:
                 )
             statements.append(update(table).where(table.c.id.in_(sorted(rows))).values(values))
         tickets = Ticket.__table__
-        changed = sorted(i for i, record in self.tickets.items() if record)
+        changed = self._changed_records()
         if changed:
             statements.append(
                 update(tickets)
@@ -182,26 +181,20 @@ class _Stamps:
                     sync_seq=value, record_updated_at=literal(now, tickets.c.record_updated_at.type)
                 )
             )
-        # One row per unit or block, not every other ticket of it on someone's device:
-        # those would be locked in no particular order, against pushes locking them.
-        for model, column, ids in (
-            (Unit, "history_seq", self.units),
-            (Block, "context_seq", self.blocks),
-        ):
-            ids = sorted(i for i in ids if i is not None)
-            if ids:
-                table = model.__table__
-                statements.append(update(table).where(table.c.id.in_(ids)).values({column: value}))
-        statements += self._assignments(value)
+        statements += self._assignments(value, changed)
         return statements
 
-    def _assignments(self, value) -> list:
+    def _changed_records(self) -> list[int]:
+        return sorted(i for i, record in self.tickets.items() if record)
+
+    def _assignments(self, value, changed: list[int]) -> list:
         """Every assignment row of a moved ticket; the active ones of tickets whose unit
         or block moved what their records show. Those whose ticket record changed (its
-        own columns, its unit's or block's part) also get `record_seq`."""
+        own columns, its unit's or block's part) also get `record_seq`. (The rows, not
+        the other tickets of a unit or block: those would be locked in no particular
+        order, against pushes locking them.)"""
         links, tickets = TicketContractor.__table__, Ticket.__table__
         moved = sorted(self.activity | set(self.tickets))
-        changed = sorted(i for i, record in self.tickets.items() if record)
         where, records = [], []
         if moved:
             where.append(links.c.ticket_id.in_(moved))

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db import Base, utcnow
@@ -21,9 +21,6 @@ class Block(Base):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     access_notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # The sync number at which what the block shows on its tickets' device records
-    # (its certificates) last changed: see server.changes.
-    context_seq: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
 
     manager: Mapped[User | None] = relationship()
     department: Mapped[Department | None] = relationship()
@@ -37,9 +34,6 @@ class Unit(Base):
     name: Mapped[str] = mapped_column(String(100))
     access_notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # The sync number at which what the unit shows on its tickets' device records (its
-    # ticket history, tenant and certificates) last changed: see server.changes.
-    history_seq: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
 
     block: Mapped[Block] = relationship()
 
