@@ -17,22 +17,26 @@ Target on a 2-core machine: >= 300 sync requests/s, p99 < 250 ms, zero errors at
 from __future__ import annotations
 
 import argparse
+import http.client
+import json
 import multiprocessing
 import os
 import random
+import select
 import statistics
 import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import uuid
 from pathlib import Path
 
-import requests
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.gunicorn_server import gunicorn  # noqa: E402
+from bench.ceiling_app import PATH as CEILING_PATH  # noqa: E402
+from bench.gunicorn_server import ceiling, gunicorn  # noqa: E402
+from server.cli import KEEPALIVE_SECONDS  # noqa: E402
 
 SECRET = "load-secret-key-0123456789abcdef0123456789abcdef0123456789abcdef"
 TABLES = (
@@ -46,42 +50,99 @@ TABLES = (
 SEED_PASSWORD = "fieldline-seed"
 
 
+class Connection:
+    """One keep-alive HTTP/1.1 connection, as a handheld holds one.
+
+    http.client, not requests: requests cost ~2.5 ms of CPU per call here, five times
+    http.client's, and the load generator shares the two cores with the server it
+    measures. A connection the server has closed while idle, or one idle nearly as
+    long as the server keeps it, is opened anew before it is reused, as HTTP clients'
+    pools do: a request sent just as the keep-alive runs out meets a reset (seen here
+    on the first pull after 15.0 s idle, while the other devices signed in)."""
+
+    def __init__(self, base: str):
+        address = urllib.parse.urlsplit(base)
+        self.host, self.port = address.hostname, address.port
+        self.headers: dict[str, str] = {}
+        self.connection: http.client.HTTPConnection | None = None
+        self.used, self.idle_since = 0, time.monotonic()
+
+    def send(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
+        """(status, body); raises OSError or http.client.HTTPException without an answer."""
+        idle = time.monotonic() - self.idle_since
+        if self.connection is not None and self.connection.sock is not None:
+            readable, _, _ = select.select([self.connection.sock], [], [], 0)
+            if readable or idle > KEEPALIVE_SECONDS - 2:
+                self.connection.close()  # reopened by the request below
+                self.used = 0
+        if self.connection is None:
+            self.connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
+        headers = dict(self.headers)
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        try:
+            self.connection.request(method, path, body=body, headers=headers)
+            response = self.connection.getresponse()
+            data = response.read()
+        except (OSError, http.client.HTTPException) as error:
+            self.connection.close()
+            error.add_note(f"after {self.used} requests on the connection, {idle:.1f} s idle")
+            self.used = 0
+            raise
+        self.used += 1
+        if response.will_close:
+            self.connection.close()
+            self.used = 0
+        self.idle_since = time.monotonic()
+        return response.status, data
+
+    def json(self, method: str, path: str, payload=None):
+        body = None if payload is None else json.dumps(payload).encode()
+        status, data = self.send(method, path, body)
+        if status >= 400:
+            raise RuntimeError(f"{method} {path}: HTTP {status}: {data[:200]!r}")
+        return json.loads(data)
+
+
+def signed_in(base: str, email: str, device_id: str | None = None) -> Connection:
+    connection = Connection(base)
+    credentials = {"email": email, "password": SEED_PASSWORD}
+    if device_id is not None:
+        credentials["device_id"] = device_id
+    pair = connection.json("POST", "/api/auth/token", credentials)
+    connection.headers["Authorization"] = f"Bearer {pair['access_token']}"
+    return connection
+
+
 class Device:
     """One handheld: WatermelonDB's pull-apply-push loop, with a local copy of rows."""
 
-    def __init__(self, base: str, email: str, device_id: str):
-        self.base, self.session = base, requests.Session()
-        pair = self.session.post(
-            f"{base}/api/auth/token",
-            timeout=30,
-            json={"email": email, "password": SEED_PASSWORD, "device_id": device_id},
-        ).json()
-        self.session.headers["Authorization"] = f"Bearer {pair['access_token']}"
+    def __init__(self, http: Connection):
+        self.http = http
         self.rows = {t: {} for t in TABLES}
         self.pending = {t: {} for t in TABLES}
         self.last = None
         self.samples: list[tuple[str, float, int]] = []
         self.failures: list[str] = []  # requests that got no HTTP answer, and why
 
-    def _timed(self, kind: str, fn):
+    def _timed(self, kind: str, method: str, path: str, body: bytes | None = None):
+        """The response body of a 200, else None; every call is a sample."""
         started = time.perf_counter()
         try:
-            response = fn()
-            status = response.status_code
-        except requests.RequestException as error:
-            response, status = None, 0
-            self.failures.append(f"{kind}: {type(error).__name__}: {str(error)[:120]}")
+            status, data = self.http.send(method, path, body)
+        except (OSError, http.client.HTTPException) as error:
+            status, data = 0, None
+            note = "; ".join(getattr(error, "__notes__", []))
+            self.failures.append(f"{kind}: {type(error).__name__}: {str(error)[:120]} ({note})")
         self.samples.append((kind, (time.perf_counter() - started) * 1000, status))
-        return response if status == 200 else None
+        return data if status == 200 else None
 
     def sync(self) -> bool:
         query = "" if self.last is None else f"?last_pulled_at={self.last}"
-        pulled = self._timed(
-            "pull", lambda: self.session.get(f"{self.base}/api/sync/pull{query}", timeout=60)
-        )
+        pulled = self._timed("pull", "GET", f"/api/sync/pull{query}")
         if pulled is None:
             return False
-        body = pulled.json()
+        body = json.loads(pulled)
         for table, section in body["changes"].items():
             for record in section["created"] + section["updated"]:
                 self.rows[table][record["id"]] = record
@@ -97,15 +158,8 @@ class Device:
             t: {"created": list(self.pending[t].values()), "updated": [], "deleted": []}
             for t in TABLES
         }
-        import json
-
-        data = json.dumps(changes)
-        pushed = self._timed(
-            "push",
-            lambda: self.session.post(
-                f"{self.base}/api/sync/push?last_pulled_at={self.last}", data=data, timeout=60
-            ),
-        )
+        data = json.dumps(changes).encode()
+        pushed = self._timed("push", "POST", f"/api/sync/push?last_pulled_at={self.last}", data)
         if pushed is None:
             return False
         self.pending = {t: {} for t in TABLES}
@@ -145,7 +199,7 @@ def device_process(base, emails, seconds, seed, results, writers_done, drained, 
     The final check waits until the staff writer has stopped, so the server's view
     no longer moves while devices and fresh pulls are compared."""
     rng = random.Random(seed)
-    devices = [Device(base, email, f"load-{seed}-{i}") for i, email in enumerate(emails)]
+    devices = [Device(signed_in(base, e, f"load-{seed}-{i}")) for i, e in enumerate(emails)]
     stop = time.monotonic() + seconds
 
     def loop(device):
@@ -171,7 +225,7 @@ def device_process(base, emails, seconds, seed, results, writers_done, drained, 
     mismatches = 0
     for email, device in zip(emails, devices, strict=True):
         device.sync()
-        fresh = Device(base, email, f"check-{uuid.uuid4().hex[:6]}")
+        fresh = Device(signed_in(base, email, f"check-{uuid.uuid4().hex[:6]}"))
         fresh.sync()
         for table in TABLES:
             if device.rows[table] != fresh.rows[table]:
@@ -179,60 +233,49 @@ def device_process(base, emails, seconds, seed, results, writers_done, drained, 
     results.put((timed, mismatches, len(devices), failures))
 
 
-def floor_process(base, emails, seconds, seed, results):
-    """The floor: the same devices each looping the cheapest authenticated request
-    (`GET /api/me`: the token checked, one query, a small body) on the same server."""
-    devices = [Device(base, email, f"floor-{seed}-{i}") for i, email in enumerate(emails)]
+def looping_process(base, emails, path, signed, seconds, seed, results):
+    """The same devices each looping one GET: `/api/me` on the server, signed in (the
+    floor: the token checked, one query, a small body), or the stack ceiling's view
+    (bench/ceiling_app.py), with no token."""
+    devices = [
+        Device(signed_in(base, email, f"floor-{seed}-{i}") if signed else Connection(base))
+        for i, email in enumerate(emails)
+    ]
     stop = time.monotonic() + seconds
 
     def loop(device):
         while time.monotonic() < stop:
-            device._timed("me", lambda: device.session.get(f"{device.base}/api/me", timeout=60))
+            device._timed("me", "GET", path)
 
     threads = [threading.Thread(target=loop, args=(d,)) for d in devices]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    results.put([s for d in devices for s in d.samples])
+    results.put(([s for d in devices for s in d.samples], [f for d in devices for f in d.failures]))
 
 
 def staff_writer(base: str, seconds: float, contractor_ids: list[int], stats: dict) -> None:
     """Assigns, unassigns and replies as an admin, about ten times a second."""
-    session = requests.Session()
-    pair = session.post(
-        f"{base}/api/auth/token",
-        timeout=30,
-        json={"email": "load-admin@seed.fieldline", "password": SEED_PASSWORD},
-    ).json()
-    session.headers["Authorization"] = f"Bearer {pair['access_token']}"
+    staff = signed_in(base, "load-admin@seed.fieldline")
     rng = random.Random(7)
-    tickets = [
-        t["id"] for t in session.get(f"{base}/api/tickets?limit=200", timeout=30).json()["items"]
-    ]
+    tickets = [t["id"] for t in staff.json("GET", "/api/tickets?limit=200")["items"]]
     stop = time.monotonic() + seconds
     while time.monotonic() < stop:
         ticket = rng.choice(tickets)
         action = rng.random()
         if action < 0.5:
-            r = session.post(
-                f"{base}/api/tickets/{ticket}/messages",
-                timeout=30,
-                json={"body": "Staff update", "visibility": "public"},
-            )
+            reply = json.dumps({"body": "Staff update", "visibility": "public"}).encode()
+            status, _ = staff.send("POST", f"/api/tickets/{ticket}/messages", reply)
         else:
             contractor = rng.choice(contractor_ids)
-            r = session.post(
-                f"{base}/api/tickets/{ticket}/assignments",
-                timeout=30,
-                json={"contractor_id": contractor},
-            )
-            if r.status_code == 409:
-                r = session.post(
-                    f"{base}/api/tickets/{ticket}/assignments/{contractor}/end", timeout=30
-                )
+            assignment = json.dumps({"contractor_id": contractor}).encode()
+            status, _ = staff.send("POST", f"/api/tickets/{ticket}/assignments", assignment)
+            if status == 409:
+                path = f"/api/tickets/{ticket}/assignments/{contractor}/end"
+                status, _ = staff.send("POST", path)
         stats["writes"] += 1
-        if r.status_code >= 500:
+        if status >= 500:
             stats["errors"] += 1
         time.sleep(0.1)
 
@@ -285,21 +328,22 @@ def prepare(url: str, instance: str, tickets: int, contractors: int) -> tuple[li
     return [r.email for r in rows], [r.id for r in rows]
 
 
-def run_floor(spawn, base: str, groups: list, seconds: float) -> list:
+def run_loop(spawn, base: str, groups: list, path: str, signed: bool, seconds: float) -> tuple:
+    """(samples, failures) of looping_process over the groups of devices."""
     if seconds <= 0:
-        return []
+        return [], []
     results = spawn.Queue()
     processes = [
-        spawn.Process(target=floor_process, args=(base, group, seconds, n, results))
+        spawn.Process(target=looping_process, args=(base, group, path, signed, seconds, n, results))
         for n, group in enumerate(groups)
         if group
     ]
     for p in processes:
         p.start()
-    samples = [s for _ in processes for s in results.get(timeout=seconds + 300)]
+    collected = [results.get(timeout=seconds + 300) for _ in processes]
     for p in processes:
         p.join(timeout=60)
-    return samples
+    return [s for c in collected for s in c[0]], [f for c in collected for f in c[1]]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -320,18 +364,28 @@ def main() -> None:
     parser.add_argument(
         "--floor-seconds", type=float, default=10, help="GET /api/me floor first (0: none)"
     )
+    parser.add_argument(
+        "--ceiling-seconds",
+        type=float,
+        default=10,
+        help="the stack ceiling (bench/ceiling_app.py) before that (0: none)",
+    )
     args = parser.parse_args()
     instance = os.path.join(tempfile.gettempdir(), "fieldline-load")
     os.makedirs(instance, exist_ok=True)
     emails, contractor_ids = prepare(args.database_url, instance, args.tickets, args.contractors)
     log_path = os.path.join(instance, "server.log")
+    chosen = emails[: args.devices]
+    groups = [chosen[i :: args.processes] for i in range(args.processes)]
+    spawn = multiprocessing.get_context("spawn")
+    stack = [], []
+    if args.ceiling_seconds > 0:
+        with ceiling(args.database_url, args.workers, args.threads) as base:
+            stack = run_loop(spawn, base, groups, CEILING_PATH, False, args.ceiling_seconds)
     with gunicorn(
         args.database_url, instance, SECRET, args.workers, args.threads, log_path
     ) as base:
-        chosen = emails[: args.devices]
-        groups = [chosen[i :: args.processes] for i in range(args.processes)]
-        spawn = multiprocessing.get_context("spawn")
-        floor = run_floor(spawn, base, groups, args.floor_seconds)
+        floor = run_loop(spawn, base, groups, "/api/me", True, args.floor_seconds)
         results, drained = spawn.Queue(), spawn.Queue()
         writers_done, compare = spawn.Event(), spawn.Event()
         processes = [
@@ -386,16 +440,25 @@ def main() -> None:
             f"{percentile(all_times, 0.5):>8.1f} {percentile(all_times, 0.95):>8.1f} "
             f"{percentile(all_times, 0.99):>8.1f} {total_errors:>7}"
         )
-        if floor:
-            times = [ms for _, ms, _ in floor]
-            errors = sum(1 for *_, status in floor if status != 200)
-            rate = len(times) / args.floor_seconds
+        sync_rate = len(all_times) / elapsed
+        for name, (samples, failures), seconds, what in (
+            ("floor", floor, args.floor_seconds, "GET /api/me, same devices"),
+            ("ceiling", stack, args.ceiling_seconds, "Flask + one Core query, no auth"),
+        ):
+            if not samples:
+                continue
+            times = [ms for _, ms, _ in samples]
+            errors = sum(1 for *_, status in samples if status != 200)
+            rate = len(times) / seconds
             print(
-                f"{'floor':<8} {len(times):>9} {rate:>8.1f} "
+                f"{name:<8} {len(times):>9} {rate:>8.1f} "
                 f"{percentile(times, 0.5):>8.1f} {percentile(times, 0.95):>8.1f} "
-                f"{percentile(times, 0.99):>8.1f} {errors:>7}   (GET /api/me, same devices)"
+                f"{percentile(times, 0.99):>8.1f} {errors:>7}   ({what})"
             )
-            print(f"sync requests/s = {len(all_times) / elapsed / rate:.2f}x the floor's")
+            print(f"sync requests/s = {sync_rate / rate:.2f}x the {name}'s")
+            statuses = sorted({status for *_, status in samples if status not in (0, 200)})
+            if failures or statuses:
+                print(f"  {name} errors: HTTP statuses {statuses}; no answer: {failures[:5]}")
         print(
             f"staff writes: {staff['writes']} ({staff['errors']} server errors); "
             f"wall time {time.monotonic() - started:.0f} s"
