@@ -6,7 +6,7 @@ Clients switch on the stable ``code`` member; ``type`` is a URI built from it.
 import logging
 
 from flask import Flask, current_app, json, request
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from server.extensions import PROBLEM_JSON
@@ -129,18 +129,25 @@ def _http_error(error: HTTPException):
 
 
 def _database_gone(error: BaseException | None) -> bool:
-    """The connection to the database broke (server restarted, connection killed)."""
-    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
+    """The connection to the database broke (server restarted, connection killed), or
+    none could be opened (the server down or restarting): an OperationalError raised
+    while connecting carries no statement."""
+    if not isinstance(error, DBAPIError):
+        return False
+    return bool(error.connection_invalidated) or (
+        isinstance(error, OperationalError) and error.statement is None
+    )
 
 
 def _database_unavailable(error: BaseException):
     # The transaction died with its connection, so nothing was saved: say "retry".
-    log.warning("database connection lost on %s %s: %s", request.method, request.path, error)
+    log.warning("database unavailable on %s %s: %s", request.method, request.path, error)
     return problem(
         503,
         "database_unavailable",
         "Service unavailable",
-        "The connection to the database was lost; nothing was saved. Try again.",
+        "The database could not be reached or the connection to it was lost; nothing "
+        "was saved. Try again.",
         headers={"Retry-After": "1"},
     )
 

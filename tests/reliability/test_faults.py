@@ -4,6 +4,7 @@ PostgreSQL, an injected error on SQLite). Each time: nothing half-written, and t
 device's retry of the very same push lands exactly once."""
 
 import json
+import socket
 import sqlite3
 import threading
 import time
@@ -191,6 +192,29 @@ def test_a_connection_dropped_before_commit_writes_nothing_and_the_retry_lands_o
         == len(logged(app, world.ticket_id, "drop-"))
         == 500
     )
+
+
+def test_a_database_that_cannot_be_reached_answers_503_with_retry_after(tmp_path, caplog):
+    """The database server down or restarting: no connection can be opened. A client
+    is told to retry (503), not that the server is broken (500), and no stack trace
+    is logged for each such request."""
+    from server import create_app
+    from tests.conftest import app_config
+
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    down = f"postgresql+psycopg://fieldline@127.0.0.1:{port}/fieldline?connect_timeout=2"
+    app = create_app(app_config(tmp_path / "instance", down))
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = app.test_client().post(
+        "/api/auth/token", json={"email": "carl@x.test", "password": "not-checked"}
+    )
+    assert response.status_code == 503, response.get_data(as_text=True)[:300]
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["code"] == "database_unavailable"
+    assert response.headers["Retry-After"] == "1"
+    assert not [r for r in caplog.records if r.exc_info]
 
 
 def test_a_failure_after_half_the_records_of_a_push_leaves_none_of_them(app, world, monkeypatch):
