@@ -67,7 +67,7 @@ def _served(arguments: list[str], env: dict, port: int, probe: str, log_path: st
         [sys.executable, *arguments],
         env=env,
         cwd=ROOT,
-        stdout=subprocess.DEVNULL,
+        stdout=log,  # the access log, and what the app logs (an error's traceback)
         stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
