@@ -255,6 +255,22 @@ def looping_process(base, emails, path, signed, seconds, seed, results):
     results.put(([s for d in devices for s in d.samples], [f for d in devices for f in d.failures]))
 
 
+def alone(base: str, email: str, seconds: float) -> list:
+    """One device syncing with the server to itself (no staff writer, no other device):
+    what a pull and a push cost without queueing, the service time that bounds the
+    throughput of the cores."""
+    device = Device(signed_in(base, email, "alone"))
+    rng = random.Random(3)
+    device.sync()  # the first pull (the whole scope) is not what the loop repeats
+    device.work_offline(rng)
+    device.samples.clear()
+    stop = time.monotonic() + seconds
+    while time.monotonic() < stop:
+        device.sync()
+        device.work_offline(rng)
+    return device.samples
+
+
 def staff_writer(base: str, seconds: float, contractor_ids: list[int], stats: dict) -> None:
     """Assigns, unassigns and replies as an admin, about ten times a second."""
     staff = signed_in(base, "load-admin@seed.fieldline")
@@ -365,6 +381,12 @@ def main() -> None:
         "--floor-seconds", type=float, default=10, help="GET /api/me floor first (0: none)"
     )
     parser.add_argument(
+        "--alone-seconds",
+        type=float,
+        default=10,
+        help="one device alone, after the floor: the service time (0: none)",
+    )
+    parser.add_argument(
         "--ceiling-seconds",
         type=float,
         default=10,
@@ -386,6 +408,7 @@ def main() -> None:
         args.database_url, instance, SECRET, args.workers, args.threads, log_path
     ) as base:
         floor = run_loop(spawn, base, groups, "/api/me", True, args.floor_seconds)
+        solo = alone(base, emails[-1], args.alone_seconds) if args.alone_seconds > 0 else []
         results, drained = spawn.Queue(), spawn.Queue()
         writers_done, compare = spawn.Event(), spawn.Event()
         processes = [
@@ -459,6 +482,17 @@ def main() -> None:
             statuses = sorted({status for *_, status in samples if status not in (0, 200)})
             if failures or statuses:
                 print(f"  {name} errors: HTTP statuses {statuses}; no answer: {failures[:5]}")
+        if solo:
+            mean = statistics.fmean(ms for _, ms, _ in solo)
+            medians = ", ".join(
+                f"{kind} p50 {statistics.median(ms for k, ms, _ in solo if k == kind):.1f} ms"
+                for kind in ("pull", "push")
+            )
+            cores = os.cpu_count() or 1
+            print(
+                f"one device alone ({len(solo)} requests): {medians}, mean {mean:.1f} ms; "
+                f"{cores} cores at that cost serve at most ~{cores * 1000 / mean:.0f} sync req/s"
+            )
         print(
             f"staff writes: {staff['writes']} ({staff['errors']} server errors); "
             f"wall time {time.monotonic() - started:.0f} s"
