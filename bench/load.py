@@ -6,8 +6,11 @@ N simulated devices (threads spread over processes) that loop pull -> create a
 message and a time entry offline -> push, while a staff writer assigns, unassigns
 and replies. Bounded in time and count. Reports requests/s and p50/p95/p99 latency
 per endpoint and the errors, then checks every device's local state against a fresh
-pull of the server (zero lost or duplicated records). First, for a floor measured in
-the same run, the same devices loop the cheapest authenticated request (GET /api/me).
+pull of the server (zero lost or duplicated records). First, as references measured
+in the same run: the stack's ceiling (the same devices looping bench/ceiling_app.py,
+one Flask view with one Core query, under the same gunicorn settings); the floor
+(them looping Fieldline's cheapest authenticated request, GET /api/me); and one
+device syncing alone, whose pull and push service times bound what the cores serve.
 
     python bench/load.py --database-url postgresql://... [--devices 100] [--seconds 30]
 
