@@ -1,5 +1,7 @@
 """The OpenAPI document is valid OpenAPI 3 and describes every route the app serves."""
 
+import json
+
 from openapi_spec_validator import validate
 
 
@@ -37,3 +39,18 @@ def test_secured_operations_declare_bearer_auth_and_problem_errors(client):
     assert "401" in me["responses"]
     problem = spec["components"]["responses"]["UNAUTHORIZED"]["content"]
     assert "application/problem+json" in problem
+
+
+def test_the_document_is_whole_when_first_read_by_several_requests_at_once(app):
+    """The documentation is written on first read (server.extensions.FieldlineApi):
+    concurrent first reads each get the whole document, the same as a later read."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def read(_):
+        return app.test_client().get("/api/openapi.json").get_data()
+
+    with ThreadPoolExecutor(4) as pool:
+        first = list(pool.map(read, range(4)))
+    later = read(None)
+    assert all(document == later for document in first)
+    assert len(json.loads(later)["paths"]) >= 60
