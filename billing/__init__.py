@@ -1,43 +1,59 @@
 """Billing (SPEC §8): rates, invoices, credit notes, ERP webhooks out and in, exports."""
 
-import os
+from server.config import Setting
 
-# Settings of the billing package: environment variable -> default.
-SETTINGS = {
-    "CALLOUT_FEE": "",  # e.g. "45.00": one call-out line on every invoice with work
-    "DEFAULT_HOURLY_RATE": "",  # for contractors without a labour category
-    "AUTO_ISSUE_INVOICES": "",  # "1": issue drafts at once (unless a rate or price is missing)
-    "PAYMENT_TERMS_DAYS": "30",
-    "AGENCY_VAT_ID": "",  # required for EN 16931 XML and Factur-X PDFs
-    "AGENCY_POSTCODE": "",
-    "AGENCY_CITY": "",
-    "AGENCY_COUNTRY": "GB",
-    "AGENCY_PAYEE_ACCOUNT": "",  # IBAN / account, printed as the credit transfer account
-    "WEBHOOK_TIMEOUT_SECONDS": "15",
-    "ALLOW_PRIVATE_WEBHOOK_URLS": "",
-    "ALLOW_LOOPBACK_WEBHOOK_URLS": "",
-    "ERP_MAX_BODY_BYTES": "65536",
-    "ERP_TIMESTAMP_TOLERANCE_SECONDS": "300",
-    "RECEIVED_WEBHOOK_RETENTION_DAYS": "30",
-    "XERO_ACCOUNT_CODE": "200",
-    "XERO_TAX_TYPE": "OUTPUT2",
-    "XERO_ZERO_TAX_TYPE": "ZERORATEDOUTPUT",
-}
-_FLAGS = {"AUTO_ISSUE_INVOICES", "ALLOW_PRIVATE_WEBHOOK_URLS", "ALLOW_LOOPBACK_WEBHOOK_URLS"}
-_INTS = {
-    "PAYMENT_TERMS_DAYS",
-    "WEBHOOK_TIMEOUT_SECONDS",
-    "ERP_MAX_BODY_BYTES",
-    "ERP_TIMESTAMP_TOLERANCE_SECONDS",
-    "RECEIVED_WEBHOOK_RETENTION_DAYS",
-}
-
-
-def _setting(name: str, default: str):
-    value = os.environ.get(name, default)
-    if name in _FLAGS:
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return int(value) if name in _INTS else value
+SETTINGS = (
+    Setting("CALLOUT_FEE", "str", "", "e.g. `45.00`: one call-out line on every invoice with work"),
+    Setting("DEFAULT_HOURLY_RATE", "str", "", "for contractors without a labour category"),
+    Setting(
+        "AUTO_ISSUE_INVOICES",
+        "flag",
+        "",
+        "`1`: issue drafts at once (unless a rate or price is missing)",
+    ),
+    Setting("PAYMENT_TERMS_DAYS", "int", "30", "due date of an issued invoice, in days"),
+    Setting("AGENCY_VAT_ID", "str", "", "required for EN 16931 XML and Factur-X PDFs"),
+    Setting("AGENCY_POSTCODE", "str", "", "the seller's postcode on e-invoices"),
+    Setting("AGENCY_CITY", "str", "", "the seller's city on e-invoices"),
+    Setting("AGENCY_COUNTRY", "str", "GB", "the seller's (and default buyer's) ISO country code"),
+    Setting(
+        "AGENCY_PAYEE_ACCOUNT", "str", "", "IBAN / account, printed as the credit transfer account"
+    ),
+    Setting("WEBHOOK_TIMEOUT_SECONDS", "int", "15", "timeout of one webhook delivery"),
+    Setting(
+        "ALLOW_PRIVATE_WEBHOOK_URLS",
+        "flag",
+        "",
+        "`1`: webhook URLs may resolve to private addresses",
+    ),
+    Setting(
+        "ALLOW_LOOPBACK_WEBHOOK_URLS",
+        "flag",
+        "",
+        "`1`: webhook URLs may resolve to loopback (tests)",
+    ),
+    Setting("ERP_MAX_BODY_BYTES", "int", "65536", "largest payment report (413)"),
+    Setting(
+        "ERP_TIMESTAMP_TOLERANCE_SECONDS",
+        "int",
+        "300",
+        "how far `webhook-timestamp` may be from now",
+    ),
+    Setting(
+        "RECEIVED_WEBHOOK_RETENTION_DAYS",
+        "int",
+        "30",
+        "received webhook-ids are kept this long for deduplication",
+    ),
+    Setting("XERO_ACCOUNT_CODE", "str", "200", "account code of the Xero export"),
+    Setting("XERO_TAX_TYPE", "str", "OUTPUT2", "tax type of taxed lines in the Xero export"),
+    Setting(
+        "XERO_ZERO_TAX_TYPE",
+        "str",
+        "ZERORATEDOUTPUT",
+        "tax type of zero-rated lines in the Xero export",
+    ),
+)
 
 
 def init_app(app, api) -> None:
@@ -49,10 +65,10 @@ def init_app(app, api) -> None:
     from billing.cli import export_command
     from billing.signals import connect
     from server import worker
+    from server.config import declare
     from server.extensions import db
 
-    for name, default in SETTINGS.items():
-        app.config.setdefault(name, _setting(name, default))
+    declare(app.config, SETTINGS, app.instance_path)
     api.register_blueprint(billing_api.rates_blp)
     api.register_blueprint(billing_api.blp)
     api.register_blueprint(billing_api.exports_blp)

@@ -1,6 +1,19 @@
 """Signed delivery notes (SPEC §7): deterministic PDF, content hash, public verification."""
 
-import os
+from server.config import Setting
+
+
+def _note_dir(instance_path: str) -> str:
+    import os
+
+    return os.path.join(instance_path, "delivery-notes")
+
+
+_note_dir.__doc__ = "instance/delivery-notes"
+SETTINGS = (
+    Setting("DELIVERY_NOTE_DIR", "str", _note_dir, "rendered delivery note PDFs, by SHA-256"),
+    Setting("AGENCY_LOGO_PATH", "str", "", "a PNG printed on delivery notes; empty: none"),
+)
 
 
 def init_app(app, api) -> None:
@@ -12,12 +25,9 @@ def init_app(app, api) -> None:
     from delivery_notes import rendering
     from delivery_notes.service import RENDER_CHANNEL
     from server import worker
+    from server.config import declare
 
-    app.config.setdefault(
-        "DELIVERY_NOTE_DIR",
-        os.environ.get("DELIVERY_NOTE_DIR") or os.path.join(app.instance_path, "delivery-notes"),
-    )
-    app.config.setdefault("AGENCY_LOGO_PATH", os.environ.get("AGENCY_LOGO_PATH", ""))
+    declare(app.config, SETTINGS, app.instance_path)
     api.register_blueprint(notes_api.blp)
     api.register_blueprint(notes_api.verify_blp)
 

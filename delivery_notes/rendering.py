@@ -109,7 +109,7 @@ def _render(note: DeliveryNote) -> bytes:
 
 
 def _logo() -> bytes | None:
-    path = current_app.config.get("AGENCY_LOGO_PATH")
+    path = current_app.config["AGENCY_LOGO_PATH"]
     if not path:
         return None
     try:

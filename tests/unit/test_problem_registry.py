@@ -11,6 +11,7 @@ import pathlib
 from typing import get_args
 
 from billing import signing
+from server.docs import between
 from server.problems import HTTP_CODES, HTTP_FALLBACK_CODE, REGISTRY, markdown_table
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -136,8 +137,5 @@ def test_the_scan_sees_every_package_and_the_dynamic_codes():
 
 
 def test_the_api_docs_carry_the_registry_table():
-    api_md = (ROOT / "docs" / "API.md").read_text()
-    start, end = "<!-- problem-codes: start -->\n", "<!-- problem-codes: end -->"
-    assert start in api_md and end in api_md
-    table = api_md.split(start, 1)[1].split(end, 1)[0]
-    assert table == markdown_table(), "run: python -m server.problems --markdown"
+    _, table, _ = between((ROOT / "docs" / "API.md").read_text(), "problem-codes")
+    assert table == markdown_table(), "run: python -m server.docs"
