@@ -1,20 +1,5 @@
 """Signed delivery notes (SPEC §7): deterministic PDF, content hash, public verification."""
 
-from server.config import Setting
-
-
-def _note_dir(instance_path: str) -> str:
-    import os
-
-    return os.path.join(instance_path, "delivery-notes")
-
-
-_note_dir.__doc__ = "instance/delivery-notes"
-SETTINGS = (
-    Setting("DELIVERY_NOTE_DIR", "str", _note_dir, "rendered delivery note PDFs, by SHA-256"),
-    Setting("AGENCY_LOGO_PATH", "str", "", "a PNG printed on delivery notes; empty: none"),
-)
-
 
 def init_app(app, api) -> None:
     """Register the model, the endpoints, the worker channel and job, and a CLI command."""
@@ -24,6 +9,7 @@ def init_app(app, api) -> None:
     from delivery_notes import models as _models  # noqa: F401  (joins the metadata)
     from delivery_notes import rendering
     from delivery_notes.service import RENDER_CHANNEL
+    from delivery_notes.settings import SETTINGS
     from server import worker
     from server.config import declare
 

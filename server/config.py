@@ -2,11 +2,12 @@
 once when the app is created.
 
 Every package declares its settings as `Setting`s: the server's are `SETTINGS` below, each
-feature package's are its own `SETTINGS`, merged into `app.config` by `declare()` at its
-`init_app`. Code reads `app.config["NAME"]`, never `app.config.get("NAME", default)`: the
-default lives in the declaration only. Values passed to `create_app(config)` win over the
-environment (tests use that). docs/CONFIGURATION.md's table is generated from the
-declarations (tests/unit/test_settings.py keeps them equal).
+feature package's in its `settings` module (`SETTINGS`), merged into `app.config` by
+`declare()` at its `init_app`. Code reads `app.config["NAME"]`, never
+`app.config.get("NAME", default)`: the default lives in the declaration only. Values
+passed to `create_app(config)` win over the environment (tests use that).
+docs/CONFIGURATION.md's table is generated from the declarations (`python -m server.docs`;
+tests/unit/test_settings.py keeps them equal).
 """
 
 import os
@@ -358,5 +359,5 @@ def all_settings() -> list[tuple[str, tuple[Setting, ...]]]:
 
     found = [("server", SETTINGS)]
     for name in FEATURE_PACKAGES:
-        found.append((name, getattr(importlib.import_module(name), "SETTINGS", ())))
+        found.append((name, importlib.import_module(f"{name}.settings").SETTINGS))
     return found
