@@ -7,7 +7,7 @@ def init_app(app, api) -> None:
 
     from delivery_notes import api as notes_api
     from delivery_notes import models as _models  # noqa: F401  (joins the metadata)
-    from delivery_notes import rendering
+    from delivery_notes import stored_pdfs
     from delivery_notes.service import RENDER_CHANNEL
     from delivery_notes.settings import SETTINGS
     from server import worker
@@ -17,12 +17,12 @@ def init_app(app, api) -> None:
     api.register_blueprint(notes_api.blp)
     api.register_blueprint(notes_api.verify_blp)
 
-    worker.register_channel(app, RENDER_CHANNEL, rendering.handle_render_message)
-    worker.register_job(app, "delivery_note_pdfs", rendering.render_job)
+    worker.register_channel(app, RENDER_CHANNEL, stored_pdfs.handle_render_message)
+    worker.register_job(app, "delivery_note_pdfs", stored_pdfs.render_job)
 
     @app.cli.command("render-delivery-notes")
     @click.option("--limit", default=200, show_default=True, type=int)
     def render_delivery_notes_command(limit):
         """Render the PDFs of signed notes that have none yet (signature arrived late)."""
-        counts = rendering.sweep(limit)
+        counts = stored_pdfs.sweep(limit)
         click.echo(", ".join(f"{name}: {count}" for name, count in counts.items()))
