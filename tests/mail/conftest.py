@@ -1,5 +1,5 @@
-"""Fixtures for mail in and out: a real SMTP server (aiosmtpd) for what we send, a
-real IMAP server (Dovecot) for what we receive, and a small agency to write to."""
+"""Fixtures for mail in: a real IMAP server (Dovecot) and the MTA endpoint's secret. The
+SMTP server (`smtp`) and the agency (`people`) come from tests/conftest.py."""
 
 import pytest
 
