@@ -190,7 +190,7 @@ SETTINGS: tuple[Setting, ...] = (
         "IMAP_URL",
         "str",
         "",
-        "mailbox `fieldline imap-poll` reads replies from, e.g. `imaps://user:pass@host/INBOX`",
+        "mailbox `fieldline mail-in` reads replies from, e.g. `imaps://user:pass@host/INBOX`",
     ),
     Setting("IMAP_POLL_SECONDS", "int", "60", "pause between IMAP polls"),
     Setting("MAIL_MAX_BYTES", "int", str(25 * 1024 * 1024), "largest inbound mail kept whole"),
