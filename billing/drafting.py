@@ -66,7 +66,7 @@ def vat_rate() -> Decimal:
 
 
 def _setting_amount(name: str) -> Decimal | None:
-    text = str(current_app.config.get(name) or "").strip()
+    text = str(current_app.config[name]).strip()
     return Decimal(text) if text else None
 
 

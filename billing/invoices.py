@@ -62,7 +62,7 @@ def document(invoice: Invoice) -> InvoiceDocument:
         currency=invoice.currency,
         seller_name=config["AGENCY_NAME"],
         seller_address_lines=_address_lines(config["AGENCY_ADDRESS"]),
-        seller_vat_id=config.get("AGENCY_VAT_ID") or None,
+        seller_vat_id=config["AGENCY_VAT_ID"] or None,
         buyer_name=invoice.bill_to,
         buyer_address_lines=buyer_lines,
         ticket_ref=ticket.ref,
@@ -79,7 +79,7 @@ def e_invoice(invoice: Invoice) -> einvoice.EInvoice:
     config = current_app.config
     if invoice.number is None:
         raise Conflict("A draft has no e-invoice; issue it first.", code="invoice_not_issued")
-    if not config.get("AGENCY_VAT_ID"):
+    if not config["AGENCY_VAT_ID"]:
         raise Conflict(
             "E-invoices need the seller's VAT id: set AGENCY_VAT_ID.",
             code="einvoice_not_configured",
@@ -88,9 +88,9 @@ def e_invoice(invoice: Invoice) -> einvoice.EInvoice:
     seller = einvoice.Party(
         name=config["AGENCY_NAME"],
         address_lines=_address_lines(config["AGENCY_ADDRESS"]),
-        postcode=config.get("AGENCY_POSTCODE", ""),
-        city=config.get("AGENCY_CITY", ""),
-        country_code=config.get("AGENCY_COUNTRY", "GB"),
+        postcode=config["AGENCY_POSTCODE"],
+        city=config["AGENCY_CITY"],
+        country_code=config["AGENCY_COUNTRY"],
         vat_id=config["AGENCY_VAT_ID"],
     )
     buyer = einvoice.Party(
@@ -98,7 +98,7 @@ def e_invoice(invoice: Invoice) -> einvoice.EInvoice:
         address_lines=buyer_lines,
         postcode="",
         city="",
-        country_code=config.get("AGENCY_COUNTRY", "GB"),
+        country_code=config["AGENCY_COUNTRY"],
     )
     delivered = invoice.created_at.astimezone(UTC).date()
     return einvoice.EInvoice(
@@ -115,7 +115,7 @@ def e_invoice(invoice: Invoice) -> einvoice.EInvoice:
         payment_reference=invoice.number if invoice.kind == "invoice" else None,
         preceding_invoice_number=credited.number if credited is not None else None,
         preceding_invoice_date=credited.issue_date if credited is not None else None,
-        payee_account=config.get("AGENCY_PAYEE_ACCOUNT") or None,
+        payee_account=config["AGENCY_PAYEE_ACCOUNT"] or None,
         notes=(f"Ticket {ticket.ref}",) + ((invoice.reason,) if invoice.reason else ()),
     )
 
@@ -127,7 +127,7 @@ def xml_bytes(invoice: Invoice, flavor: str) -> bytes:
 
 def pdf_bytes(invoice: Invoice) -> bytes:
     pdf = render_invoice_pdf(document(invoice))
-    if invoice.number is None or not current_app.config.get("AGENCY_VAT_ID"):
+    if invoice.number is None or not current_app.config["AGENCY_VAT_ID"]:
         return pdf
     return _facturx(pdf, e_invoice(invoice), invoice.issued_at)
 

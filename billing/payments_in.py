@@ -45,7 +45,7 @@ def read_body() -> bytes:
 
 def authenticate(body: bytes, headers) -> str:
     """The webhook-id of a correctly signed, fresh message; 401 otherwise."""
-    secret = current_app.config.get("ERP_INBOUND_SECRET")
+    secret = current_app.config["ERP_INBOUND_SECRET"]
     if not secret:
         raise NotAuthenticated(
             "Payments are not accepted: ERP_INBOUND_SECRET is not set.",

@@ -173,7 +173,7 @@ def create_draft_invoice(
     if draft.warnings:
         data["warnings"] = draft.warnings
     append_event(ticket, "invoice_drafted", actor, data, visibility="staff")
-    if current_app.config.get("AUTO_ISSUE_INVOICES") and not draft.warnings:
+    if current_app.config["AUTO_ISSUE_INVOICES"] and not draft.warnings:
         issue(invoice, ticket, actor)
     return invoice
 
@@ -220,7 +220,7 @@ def issue(invoice: Invoice, ticket: Ticket, actor: Caller | None) -> Invoice:
     invoice.number = _take_number(invoice.kind, today.year)
     invoice.issue_date = today
     if invoice.kind == "invoice":
-        days = int(current_app.config.get("PAYMENT_TERMS_DAYS", 30))
+        days = current_app.config["PAYMENT_TERMS_DAYS"]
         invoice.due_date = today + timedelta(days=days)
     invoice.issued_at = utcnow()
     invoice.status = "issued"

@@ -65,8 +65,8 @@ def _prepare(item: OutboxItem) -> Attempt | None:
         try:
             url_guard.check_url(
                 endpoint.url,
-                allow_private=bool(config.get("ALLOW_PRIVATE_WEBHOOK_URLS")),
-                allow_loopback=bool(config.get("ALLOW_LOOPBACK_WEBHOOK_URLS")),
+                allow_private=config["ALLOW_PRIVATE_WEBHOOK_URLS"],
+                allow_loopback=config["ALLOW_LOOPBACK_WEBHOOK_URLS"],
             )
         except url_guard.UrlRefused as error:
             refusal = f"URL refused: {error}"
@@ -81,7 +81,7 @@ def _post(attempt: Attempt) -> Answer:
     body = attempt.body
     headers = signing.headers_for(attempt.secret, attempt.webhook_id, int(time.time()), body)
     headers.update({"Content-Type": "application/json", "User-Agent": USER_AGENT})
-    timeout = current_app.config.get("WEBHOOK_TIMEOUT_SECONDS", 15)
+    timeout = current_app.config["WEBHOOK_TIMEOUT_SECONDS"]
     try:
         with requests.post(
             attempt.url,

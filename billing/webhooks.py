@@ -150,8 +150,8 @@ def _check_url(url: str) -> None:
     try:
         url_guard.check_url(
             url,
-            allow_private=bool(config.get("ALLOW_PRIVATE_WEBHOOK_URLS")),
-            allow_loopback=bool(config.get("ALLOW_LOOPBACK_WEBHOOK_URLS")),
+            allow_private=config["ALLOW_PRIVATE_WEBHOOK_URLS"],
+            allow_loopback=config["ALLOW_LOOPBACK_WEBHOOK_URLS"],
         )
     except url_guard.UrlRefused as refusal:
         raise Invalid(str(refusal), errors={"url": [str(refusal)]}, code="url_refused") from None

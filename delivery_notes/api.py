@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, request
 from flask_smorest import Blueprint
 
-from delivery_notes import rendering, service
+from delivery_notes import service, stored_pdfs
 from delivery_notes.models import DeliveryNote
 from delivery_notes.schemas import DeliveryNoteSchema
 from delivery_notes.snapshots import content_is_intact
@@ -74,7 +74,7 @@ def note_pdf(ticket_id, note_id):
         response = current_app.response_class(status=304, headers=headers)
         response.set_etag(note.pdf_sha256)
         return response
-    data = rendering.pdf_bytes(note)
+    data = stored_pdfs.pdf_bytes(note)
     headers["Content-Disposition"] = f'inline; filename="{note.number}.pdf"'
     response = current_app.response_class(data, mimetype="application/pdf", headers=headers)
     response.set_etag(note.pdf_sha256)

@@ -1,4 +1,5 @@
-"""Render a delivery note snapshot to A4 PDF bytes, deterministically.
+"""Draw a delivery note snapshot as A4 PDF bytes, deterministically (pure; `stored_pdfs`
+makes and keeps the PDFs of recorded notes).
 
 Pure: a `NoteSnapshot` in, bytes out; no app, no database, no clock. The same
 snapshot gives the same bytes in any process (reportlab's invariant mode, with

@@ -4,7 +4,7 @@
 Business rules never make it raise (SPEC §6: a push fails only for auth, schema
 or malformed input): whatever the ticket's state, the note is recorded, numbered
 and sealed, and anything the server cannot do is kept as a `sync_conflict`
-event for staff. The PDF is not made here but after commit (see `rendering`).
+event for staff. The PDF is not made here but after commit (see `stored_pdfs`).
 """
 
 import json

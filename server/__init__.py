@@ -15,7 +15,6 @@ from server.errors import UnsupportedMedia, register_error_handlers
 from server.extensions import FieldlineApi, db, migrate
 from server.schemas.ids import IdConverter
 
-FEATURE_PACKAGES = ("sync", "delivery_notes", "billing")
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
 
 
@@ -46,7 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
     from server.api import register_blueprints
 
     register_blueprints(api)
-    for name in app.config.get("FEATURE_PACKAGES", FEATURE_PACKAGES):
+    for name in app.config["FEATURE_PACKAGES"]:
         package = importlib.import_module(name)
         if hasattr(package, "init_app"):
             package.init_app(app, api)

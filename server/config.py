@@ -1,84 +1,300 @@
-"""Settings, read from the environment once when the app is created."""
+"""Settings: declared once with their type, default and meaning, read from the environment
+once when the app is created.
+
+Every package declares its settings as `Setting`s: the server's are `SETTINGS` below, each
+feature package's in its `settings` module (`SETTINGS`), merged into `app.config` by
+`declare()` at its `init_app`. Code reads `app.config["NAME"]`, never
+`app.config.get("NAME", default)`: the default lives in the declaration only. Values
+passed to `create_app(config)` win over the environment (tests use that).
+docs/CONFIGURATION.md's table is generated from the declarations (`python -m server.docs`;
+tests/unit/test_settings.py keeps them equal).
+"""
 
 import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 
+FEATURE_PACKAGES = ("sync", "delivery_notes", "billing")
 
-def _int(name: str, default: int) -> int:
-    return int(os.environ.get(name, default))
+
+def _flag(text: str) -> bool:
+    return text.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _seconds(text: str) -> timedelta:
+    return timedelta(seconds=int(text))
+
+
+def _days(text: str) -> timedelta:
+    return timedelta(days=int(text))
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split(","))
+
+
+def _ints(text: str) -> tuple[int, ...]:
+    return tuple(int(s) for s in text.split(","))
+
+
+# type name (as the docs show it) -> parser of the environment's text
+TYPES: dict[str, Callable[[str], object]] = {
+    "str": str,
+    "int": int,
+    "flag": _flag,
+    "seconds": _seconds,
+    "days": _days,
+    "list": _words,
+    "int list": _ints,
+}
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: `app.config[key]`, read from the environment variable `env` (the key
+    unless given), parsed by its type; `default` is the text the environment would hold,
+    or a function of the instance path for defaults that live there."""
+
+    key: str
+    type: str
+    default: str | Callable[[str], str]
+    meaning: str
+    env: str = ""
+
+    @property
+    def variable(self) -> str:
+        return self.env or self.key
+
+    def default_text(self, instance_path: str) -> str:
+        return self.default(instance_path) if callable(self.default) else self.default
+
+    def read(self, instance_path: str, environ=os.environ):
+        text = environ.get(self.variable) or self.default_text(instance_path)
+        return TYPES[self.type](text)
+
+
+def _in_instance(*parts: str) -> Callable[[str], str]:
+    def default(instance_path: str) -> str:
+        return os.path.join(instance_path, *parts)
+
+    default.__doc__ = "instance/" + "/".join(parts)
+    return default
+
+
+def _sqlite_in_instance(instance_path: str) -> str:
+    return "sqlite:///" + os.path.join(instance_path, "fieldline.sqlite3")
+
+
+_sqlite_in_instance.__doc__ = "sqlite:///instance/fieldline.sqlite3"
+RETRY_SECONDS = "60,300,1800,7200,21600"
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "SQLALCHEMY_DATABASE_URI",
+        "str",
+        _sqlite_in_instance,
+        "`postgresql://…` selects PostgreSQL (psycopg 3)",
+        env="DATABASE_URL",
+    ),
+    Setting(
+        "SECRET_KEY",
+        "str",
+        "",
+        "signs access tokens (HS256), mail tokens and links; empty: a random key kept in "
+        "`instance/secret_key`. Set it in production and share it between servers",
+    ),
+    Setting("JWT_AUDIENCE", "str", "fieldline", "`aud` of access tokens, checked on every request"),
+    Setting("JWT_ISSUER", "str", "fieldline", "`iss` of access tokens, checked on every request"),
+    Setting(
+        "ACCESS_TOKEN_TTL",
+        "seconds",
+        "900",
+        "access tokens are short-lived",
+        env="ACCESS_TOKEN_TTL_SECONDS",
+    ),
+    Setting(
+        "REFRESH_TOKEN_TTL",
+        "days",
+        "30",
+        "long enough for a handheld offline for weeks",
+        env="REFRESH_TOKEN_TTL_DAYS",
+    ),
+    Setting(
+        "LOGIN_MAX_FAILURES",
+        "int",
+        "5",
+        "failed logins per account in the window before 429 `login_throttled`",
+    ),
+    Setting(
+        "LOGIN_WINDOW",
+        "seconds",
+        "900",
+        "the window failed logins are counted in",
+        env="LOGIN_WINDOW_SECONDS",
+    ),
+    Setting(
+        "PASSWORD_HASH_PROFILE",
+        "str",
+        "strong",
+        "`strong` (argon2id); `fast` exists for the test suite only",
+    ),
+    Setting(
+        "MAX_CONTENT_LENGTH",
+        "int",
+        str(16 * 1024 * 1024),
+        "whole-request ceiling in bytes (413)",
+        env="MAX_REQUEST_BYTES",
+    ),
+    Setting("MAX_JSON_BYTES", "int", str(2 * 1024 * 1024), "JSON bodies in bytes (413)"),
+    Setting(
+        "ATTACHMENT_MAX_BYTES",
+        "int",
+        str(10 * 1024 * 1024),
+        "one uploaded file in bytes, counted while streaming (413)",
+    ),
+    Setting(
+        "ATTACHMENT_TYPES",
+        "list",
+        "image/png,image/jpeg,image/webp,application/pdf,text/plain",
+        "sniffed types accepted for attachments (415 otherwise)",
+    ),
+    Setting(
+        "ATTACHMENT_DIR", "str", _in_instance("attachments"), "attachment bytes, stored by SHA-256"
+    ),
+    Setting(
+        "SMTP_URL",
+        "str",
+        "",
+        "e.g. `smtp://user:pass@host:587?starttls=1`; empty: mail is written as .eml "
+        "files to `MAIL_DIR`",
+    ),
+    Setting("MAIL_FROM", "str", "Fieldline <fieldline@localhost>", "sender of every mail"),
+    Setting(
+        "MAIL_DIR",
+        "str",
+        _in_instance("outbox-mail"),
+        "folder for .eml files when `SMTP_URL` is empty",
+    ),
+    Setting("SMTP_TIMEOUT_SECONDS", "int", "30", "connect and command timeout of the SMTP client"),
+    Setting(
+        "MAIL_DOMAIN", "str", "", "reply addresses live under it; empty: the domain of `MAIL_FROM`"
+    ),
+    Setting(
+        "MAIL_INBOUND_SECRET",
+        "str",
+        "",
+        "shared secret of the MTA endpoint; empty: the endpoint answers 404",
+    ),
+    Setting(
+        "IMAP_URL",
+        "str",
+        "",
+        "mailbox `fieldline mail-in` reads replies from, e.g. `imaps://user:pass@host/INBOX`",
+    ),
+    Setting("IMAP_POLL_SECONDS", "int", "60", "pause between IMAP polls"),
+    Setting("MAIL_MAX_BYTES", "int", str(25 * 1024 * 1024), "largest inbound mail kept whole"),
+    Setting("MAIL_MAX_ATTACHMENTS", "int", "20", "attachments kept per inbound mail"),
+    Setting(
+        "SIGNUP_MAX_PER_HOUR",
+        "int",
+        "5",
+        "username requests per client address and per email in a sliding hour",
+    ),
+    Setting("SET_PASSWORD_TTL_HOURS", "int", "72", "life of a set-password link"),
+    Setting("WORKER_POLL_SECONDS", "int", "5", "pause between the worker's passes"),
+    Setting("OUTBOX_BATCH_SIZE", "int", "50", "outbox rows a worker claims per pass"),
+    Setting(
+        "OUTBOX_LEASE_SECONDS",
+        "int",
+        "300",
+        "a claimed row returns to the queue after this if its worker died",
+    ),
+    Setting(
+        "OUTBOX_RETRY_SECONDS",
+        "int list",
+        RETRY_SECONDS,
+        "retry delays of the mail and PDF channels",
+    ),
+    Setting(
+        "OUTBOX_MAX_ATTEMPTS",
+        "int",
+        "0",
+        "attempts before a row is dead; 0: one more than the retry delays",
+    ),
+    Setting(
+        "INCLUDED_CLOSE_GRACE_SECONDS",
+        "int",
+        "0",
+        "an included ticket closes this long after it is resolved (0: at once)",
+    ),
+    Setting(
+        "ERP_INBOUND_SECRET",
+        "str",
+        "",
+        "`whsec_…` secret the ERP signs payment reports with; empty: payments refused (401)",
+    ),
+    Setting(
+        "PUBLIC_BASE_URL",
+        "str",
+        "http://127.0.0.1:5000",
+        "used in links (verification QR codes, mails, webhook payloads)",
+    ),
+    Setting(
+        "AGENCY_NAME",
+        "str",
+        "Fieldline Property Services",
+        "printed on delivery notes and invoices",
+    ),
+    Setting(
+        "AGENCY_ADDRESS",
+        "str",
+        "1 High Street, London",
+        "printed on delivery notes and invoices (lines split at commas)",
+    ),
+    Setting(
+        "TIMEZONE",
+        "str",
+        "Europe/London",
+        "the agency's zone: SLA calendars, note years, invoice dates, exports",
+    ),
+    Setting("CURRENCY", "str", "GBP", "currency of new invoices"),
+    Setting("VAT_RATE", "str", "20", "VAT percentage of new invoice lines"),
+    Setting(
+        "AUTO_MIGRATE",
+        "str",
+        "sqlite",
+        "`sqlite`: migrate the embedded database on start; `always`; or `never`",
+    ),
+)
+
+
+def declare(config: dict, settings: Iterable[Setting], instance_path: str, environ=os.environ):
+    """Merge declared settings into `config` (a Flask config); values already there win."""
+    for setting in settings:
+        if setting.key not in config:
+            config[setting.key] = setting.read(instance_path, environ)
 
 
 class Config:
-    """Production defaults; every value can be overridden by an environment variable."""
+    """Production defaults; every declared value can be overridden by an environment variable."""
 
-    def __init__(self, instance_path: str):
+    def __init__(self, instance_path: str, environ=os.environ):
         self.INSTANCE_PATH = instance_path
-        self.SECRET_KEY = os.environ.get("SECRET_KEY") or _instance_secret(instance_path)
-        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(
-            os.environ.get("DATABASE_URL")
-            or "sqlite:///" + os.path.join(instance_path, "fieldline.sqlite3")
+        values: dict = {}
+        declare(values, SETTINGS, instance_path, environ)
+        vars(self).update(values)
+        self.SECRET_KEY = self.SECRET_KEY or _instance_secret(instance_path)
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(self.SQLALCHEMY_DATABASE_URI)
+        self.OUTBOX_MAX_ATTEMPTS = self.OUTBOX_MAX_ATTEMPTS or len(self.OUTBOX_RETRY_SECONDS) + 1
+        self.AUTO_MIGRATE = self.AUTO_MIGRATE == "always" or (
+            self.AUTO_MIGRATE == "sqlite" and self.SQLALCHEMY_DATABASE_URI.startswith("sqlite")
         )
+        # Fixed, not settings.
+        self.FEATURE_PACKAGES = FEATURE_PACKAGES
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         # JWT: HS256 is pinned; audience and issuer are checked on every request.
         self.JWT_ALGORITHM = "HS256"
-        self.JWT_AUDIENCE = os.environ.get("JWT_AUDIENCE", "fieldline")
-        self.JWT_ISSUER = os.environ.get("JWT_ISSUER", "fieldline")
-        self.ACCESS_TOKEN_TTL = timedelta(seconds=_int("ACCESS_TOKEN_TTL_SECONDS", 900))
-        # Long enough for a handheld that stays offline for weeks.
-        self.REFRESH_TOKEN_TTL = timedelta(days=_int("REFRESH_TOKEN_TTL_DAYS", 30))
-        self.LOGIN_MAX_FAILURES = _int("LOGIN_MAX_FAILURES", 5)
-        self.LOGIN_WINDOW = timedelta(seconds=_int("LOGIN_WINDOW_SECONDS", 900))
-        self.PASSWORD_HASH_PROFILE = os.environ.get("PASSWORD_HASH_PROFILE", "strong")
-        # Whole-request ceiling; uploads have their own, smaller limits.
-        self.MAX_CONTENT_LENGTH = _int("MAX_REQUEST_BYTES", 16 * 1024 * 1024)
-        self.MAX_JSON_BYTES = _int("MAX_JSON_BYTES", 2 * 1024 * 1024)
-        self.ATTACHMENT_MAX_BYTES = _int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
-        self.ATTACHMENT_TYPES = tuple(
-            os.environ.get(
-                "ATTACHMENT_TYPES", "image/png,image/jpeg,image/webp,application/pdf,text/plain"
-            ).split(",")
-        )
-        self.ATTACHMENT_DIR = os.environ.get(
-            "ATTACHMENT_DIR", os.path.join(instance_path, "attachments")
-        )
-        self.SMTP_URL = os.environ.get("SMTP_URL", "")
-        self.MAIL_FROM = os.environ.get("MAIL_FROM", "Fieldline <fieldline@localhost>")
-        self.MAIL_DIR = os.environ.get("MAIL_DIR", os.path.join(instance_path, "outbox-mail"))
-        self.SMTP_TIMEOUT_SECONDS = _int("SMTP_TIMEOUT_SECONDS", 30)
-        # Mail in and out (server/mail_in.py): reply addresses live under MAIL_DOMAIN
-        # (empty: the domain of MAIL_FROM). Replies are read when either inbound path
-        # is configured: the MTA endpoint (a shared secret) or the IMAP poller.
-        self.MAIL_DOMAIN = os.environ.get("MAIL_DOMAIN", "")
-        self.MAIL_INBOUND_SECRET = os.environ.get("MAIL_INBOUND_SECRET", "")
-        self.IMAP_URL = os.environ.get("IMAP_URL", "")
-        self.IMAP_POLL_SECONDS = _int("IMAP_POLL_SECONDS", 60)
-        self.MAIL_MAX_BYTES = _int("MAIL_MAX_BYTES", 25 * 1024 * 1024)
-        self.MAIL_MAX_ATTACHMENTS = _int("MAIL_MAX_ATTACHMENTS", 20)
-        # Username requests: per client address and per email, in a sliding hour.
-        self.SIGNUP_MAX_PER_HOUR = _int("SIGNUP_MAX_PER_HOUR", 5)
-        self.SET_PASSWORD_TTL_HOURS = _int("SET_PASSWORD_TTL_HOURS", 72)
-        # The worker (server/worker.py): batch, lease of claimed rows, retry schedule.
-        self.WORKER_POLL_SECONDS = _int("WORKER_POLL_SECONDS", 5)
-        self.OUTBOX_BATCH_SIZE = _int("OUTBOX_BATCH_SIZE", 50)
-        self.OUTBOX_LEASE_SECONDS = _int("OUTBOX_LEASE_SECONDS", 300)
-        self.OUTBOX_RETRY_SECONDS = tuple(
-            int(s)
-            for s in os.environ.get("OUTBOX_RETRY_SECONDS", "60,300,1800,7200,21600").split(",")
-        )
-        self.OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", len(self.OUTBOX_RETRY_SECONDS) + 1)
-        # An included ticket closes this long after it is resolved (0: at once).
-        self.INCLUDED_CLOSE_GRACE_SECONDS = _int("INCLUDED_CLOSE_GRACE_SECONDS", 0)
-        self.ERP_INBOUND_SECRET = os.environ.get("ERP_INBOUND_SECRET", "")
-        self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
-        self.AGENCY_NAME = os.environ.get("AGENCY_NAME", "Fieldline Property Services")
-        self.AGENCY_ADDRESS = os.environ.get("AGENCY_ADDRESS", "1 High Street, London")
-        self.TIMEZONE = os.environ.get("TIMEZONE", "Europe/London")
-        self.CURRENCY = os.environ.get("CURRENCY", "GBP")
-        self.VAT_RATE = os.environ.get("VAT_RATE", "20")
-        self.AUTO_MIGRATE = os.environ.get("AUTO_MIGRATE", "sqlite") == "always" or (
-            os.environ.get("AUTO_MIGRATE", "sqlite") == "sqlite"
-            and self.SQLALCHEMY_DATABASE_URI.startswith("sqlite")
-        )
         # OpenAPI, generated by flask-smorest from the marshmallow schemas.
         self.API_TITLE = "Fieldline"
         self.API_VERSION = "1"
@@ -87,6 +303,23 @@ class Config:
         self.OPENAPI_JSON_PATH = "openapi.json"
         self.OPENAPI_REDOC_PATH = "/docs"
         self.OPENAPI_REDOC_URL = "https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js"
+
+
+def markdown_table(packages: Iterable[tuple[str, Iterable[Setting]]]) -> str:
+    """The settings of every package as docs/CONFIGURATION.md's table."""
+    lines = [
+        "| variable | package | type | default | meaning |",
+        "|---|---|---|---|---|",
+    ]
+    for package, settings in packages:
+        for s in settings:
+            default = s.default.__doc__ if callable(s.default) else s.default
+            default = f"`{default}`" if default else "empty"
+            key = "" if s.variable == s.key else f" (`{s.key}`)"
+            lines.append(
+                f"| `{s.variable}`{key} | {package} | {s.type} | {default} | {s.meaning} |"
+            )
+    return "\n".join(lines) + "\n"
 
 
 def normalise_database_url(url: str) -> str:
@@ -117,3 +350,14 @@ def _instance_secret(instance_path: str) -> str:
             os.unlink(tmp)
     with open(path) as f:
         return f.read().strip()
+
+
+def all_settings() -> list[tuple[str, tuple[Setting, ...]]]:
+    """The server's settings and each feature package's (imported by name, as create_app
+    does, so the server package still imports none of them)."""
+    import importlib
+
+    found = [("server", SETTINGS)]
+    for name in FEATURE_PACKAGES:
+        found.append((name, importlib.import_module(f"{name}.settings").SETTINGS))
+    return found

@@ -1,15 +1,19 @@
 """Domain exceptions and the one place that renders every error as RFC 9457 problem+json.
 
-Clients switch on the stable ``code`` member; ``type`` is a URI built from it.
+Clients switch on the stable ``code`` member; ``type`` is a URI built from it. Every code
+is registered, with its status, in server/problems.py; rendering an unregistered code (or a
+registered one with another status) warns, which fails the test that meets it.
 """
 
 import logging
+import warnings
 
 from flask import Flask, current_app, json, request
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from server.extensions import PROBLEM_JSON
+from server.problems import HTTP_CODES, HTTP_FALLBACK_CODE, is_registered
 
 log = logging.getLogger(__name__)
 
@@ -72,25 +76,17 @@ class StorageUnavailable(DomainError):
     status, code, title = 507, "insufficient_storage", "Insufficient storage"
 
 
-# Stable codes for the HTTP errors raised by Flask/werkzeug themselves.
-HTTP_CODES = {
-    400: "bad_request",
-    401: "not_authenticated",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    406: "not_acceptable",
-    409: "conflict",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    422: "validation_failed",
-    429: "too_many_requests",
-    500: "internal_error",
-    503: "service_unavailable",
-}
+class UnregisteredProblemCode(UserWarning):
+    """An error response carries a code server/problems.py does not list with its status."""
 
 
 def problem(status: int, code: str, title: str, detail: str, errors=None, headers=None):
+    if not is_registered(code, status):
+        warnings.warn(
+            f"problem code {code!r} ({status}) is not registered in server/problems.py",
+            UnregisteredProblemCode,
+            stacklevel=2,
+        )
     body = {"type": TYPE_BASE + code, "title": title, "status": status, "detail": detail}
     body["code"] = code
     if errors:
@@ -121,7 +117,7 @@ def _http_error(error: HTTPException):
     if isinstance(errors, list):
         # A message about the body as a whole (e.g. invalid JSON), not about a field.
         detail, errors = " ".join(map(str, errors)), None
-    code = HTTP_CODES.get(status, "http_error")
+    code = HTTP_CODES.get(status, HTTP_FALLBACK_CODE)
     headers = dict(data.get("headers") or {})
     if status == 405 and error.valid_methods:
         headers["Allow"] = ", ".join(error.valid_methods)

@@ -13,7 +13,7 @@ _DUMMY = {}
 
 
 def _hasher() -> PasswordHasher:
-    return _PROFILES[current_app.config.get("PASSWORD_HASH_PROFILE", "strong")]
+    return _PROFILES[current_app.config["PASSWORD_HASH_PROFILE"]]
 
 
 def hash_password(password: str) -> str:

@@ -3,8 +3,9 @@ signatures, attachment bytes. WatermelonDB-compatible."""
 
 
 def init_app(app, api) -> None:
+    from server.config import declare
     from sync.api import blp
+    from sync.settings import SETTINGS
 
-    app.config.setdefault("SYNC_MAX_PUSH_BYTES", 8 * 1024 * 1024)
-    app.config.setdefault("SYNC_MAX_PUSH_RECORDS", 5000)
+    declare(app.config, SETTINGS, app.instance_path)
     api.register_blueprint(blp)

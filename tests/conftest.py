@@ -1,21 +1,27 @@
-"""Fixtures: a migrated database per test (SQLite by default, PostgreSQL with
-TEST_DATABASE_URL), the app, its client and its CLI runner.
+"""Fixtures shared by every suite: a migrated database per test (SQLite by default,
+PostgreSQL with TEST_DATABASE_URL), the app, its client and CLI runner, the factory
+(`make`), a small agency (`people`, `world`), a real SMTP server (`smtp`) and a
+statement counter (`queries`).
 
 The schema is migrated once per session. SQLite tests copy the migrated file;
-PostgreSQL tests truncate every table (TRUNCATE fires no row triggers, so the
-append-only tables can be emptied between tests and nowhere else). Under
-pytest-xdist (`-n 2`, as .ci/run runs), each worker on PostgreSQL gets a database
-of its own next to TEST_DATABASE_URL's, created here and dropped at the end.
+PostgreSQL tests empty the tables a test wrote with DELETE, row triggers off for the
+transaction so the append-only tables can be emptied (TRUNCATE only without superuser
+rights), and reset the sequences that moved; see `_empty_postgres`. Under pytest-xdist
+(`-n auto` in pyproject.toml, as .ci/run runs it), each worker on PostgreSQL gets a
+database of its own next to TEST_DATABASE_URL's, created here and dropped at the end.
 """
 
+import contextlib
 import os
 import shutil
+from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, event, make_url, text
 
 from server import create_app
 from server.extensions import db
+from tests.api.mailbox import agency, smtp_server
 from tests.factories import Factory
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -176,3 +182,85 @@ def runner(app):
 def make(app):
     """Factory of domain objects with sensible defaults, each committed on its own."""
     return Factory(app)
+
+
+@pytest.fixture
+def people(make):
+    """A block managed by one staff member (`manager`), with a tenant in a flat, a
+    contractor and an admin (tests.api.mailbox.agency)."""
+    return agency(make)
+
+
+@dataclass
+class World:
+    """`people`, with a triaged ticket of the tenant's assigned to the contractor, and a
+    unit of another block."""
+
+    department: object
+    admin: object
+    staff: object
+    tenant: object
+    contractor: object
+    block: object
+    unit: object
+    foreign_unit: object
+    ticket: object
+
+
+@pytest.fixture
+def world(make, people) -> World:
+    ticket = make.ticket(people.tenant, people.block, people.unit)
+    make.triage(ticket, people.manager)
+    make.assign(ticket, people.contractor, people.manager)
+    return World(
+        people.department,
+        people.admin,
+        people.manager,
+        people.tenant,
+        people.contractor,
+        people.block,
+        people.unit,
+        make.unit(make.block()),
+        make.reload(ticket),
+    )
+
+
+@pytest.fixture
+def smtp(app):
+    """A real SMTP server (aiosmtpd on 127.0.0.1) the app sends its mail to."""
+    with smtp_server() as server:
+        app.config["SMTP_URL"] = server.url
+        yield server
+
+
+class QueryCounter:
+    """The SQL statements the app's engine ran inside `with queries:` (SQLAlchemy's
+    before_cursor_execute event), to show a request's count does not grow with rows."""
+
+    def __init__(self, app):
+        self.app = app
+        self.statements: list[str] = []
+
+    def _record(self, conn, cursor, statement, parameters, context, executemany):
+        self.statements.append(statement)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+    @contextlib.contextmanager
+    def __call__(self):
+        self.statements = []
+        with self.app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", self._record)
+        try:
+            yield self
+        finally:
+            event.remove(engine, "before_cursor_execute", self._record)
+
+
+@pytest.fixture
+def queries(app) -> QueryCounter:
+    """`with queries() as counted: ...` then `counted.count`."""
+    return QueryCounter(app)

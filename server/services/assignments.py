@@ -7,6 +7,7 @@ would otherwise wait for a row that our transaction holds while we wait for it.
 """
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from server.auth import Caller
 from server.changes import reserve_sequence
@@ -104,7 +105,11 @@ def end_assignment(caller: Caller, ticket_id: int, contractor_id: int) -> Ticket
 
 
 def assignees(ticket: Ticket, *, active_only: bool = True) -> list[TicketContractor]:
-    query = select(TicketContractor).where(TicketContractor.ticket_id == ticket.id)
+    query = (
+        select(TicketContractor)
+        .where(TicketContractor.ticket_id == ticket.id)
+        .options(selectinload(TicketContractor.contractor))  # contractor_name, one query
+    )
     if active_only:
         query = query.where(TicketContractor.active.is_(True))
     return db.session.scalars(query.order_by(TicketContractor.started_at)).all()

@@ -175,7 +175,7 @@ def close_resolved_included(now: datetime) -> int:
     With no grace period (the default) they close at once when resolved, in
     server.services.tickets.apply_status, and there is nothing to do here.
     """
-    grace = current_app.config.get("INCLUDED_CLOSE_GRACE_SECONDS", 0)
+    grace = current_app.config["INCLUDED_CLOSE_GRACE_SECONDS"]
     if grace <= 0:
         return 0
     cutoff = now - timedelta(seconds=grace)

@@ -215,7 +215,7 @@ def apply_status(
     event = append_event(ticket, "status_changed", actor, data, device_time=device_time, at=now)
     title = f"Ticket {status.replace('_', ' ')}: {ticket.summary}"
     notify(ticket, event, actor, title, reason or title)
-    grace = current_app.config.get("INCLUDED_CLOSE_GRACE_SECONDS", 0)
+    grace = current_app.config["INCLUDED_CLOSE_GRACE_SECONDS"]
     if status == "resolved" and workflow.closes_on_resolve(state_of(ticket), grace):
         apply_status(ticket, "closed", None, "Included work closes when resolved.")
         return

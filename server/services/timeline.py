@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from server.auth import Caller
 from server.db import utcnow
@@ -73,6 +74,7 @@ def visible_events(ticket: Ticket, visibilities: tuple[str, ...]) -> list[Ticket
         select(TicketEvent)
         .where(TicketEvent.ticket_id == ticket.id, TicketEvent.visibility.in_(visibilities))
         .order_by(TicketEvent.position)
+        .options(selectinload(TicketEvent.author))  # author_name without a query per author
     ).all()
 
 

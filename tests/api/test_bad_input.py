@@ -1,12 +1,11 @@
 """Bad input to every ticket, property and settings write endpoint: 422 with the field
 named in `errors`, and not a single row written."""
 
-from dataclasses import dataclass
-
 import pytest
 from sqlalchemy import text
 
 from server.extensions import db
+from tests.conftest import World
 
 TABLES = (
     "tickets",
@@ -25,41 +24,6 @@ TABLES = (
     "notifications",
     "outbox",
 )
-
-
-@dataclass
-class World:
-    admin: object
-    staff: object
-    tenant: object
-    contractor: object
-    block: object
-    unit: object
-    foreign_unit: object
-    ticket: object
-
-
-@pytest.fixture
-def world(make) -> World:
-    department = make.department()
-    staff = make.user("staff", departments=[department])
-    block = make.block(department=department)
-    unit = make.unit(block)
-    tenant = make.tenant_in(unit)
-    contractor = make.user("contractor")
-    ticket = make.ticket(tenant, block, unit)
-    make.triage(ticket, staff)
-    make.assign(ticket, contractor, staff)
-    return World(
-        make.user("admin"),
-        staff,
-        tenant,
-        contractor,
-        block,
-        unit,
-        make.unit(make.block()),
-        ticket,
-    )
 
 
 def snapshot(app) -> dict:

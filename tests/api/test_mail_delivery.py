@@ -9,25 +9,12 @@ import logging
 import os
 from email import policy
 
-import pytest
 from sqlalchemy import select
 
 from server.extensions import db
 from server.models import OutboxMessage
 from server.worker import run_once
-from tests.api.mailbox import agency, free_port, smtp_server
-
-
-@pytest.fixture
-def smtp(app):
-    with smtp_server() as server:
-        app.config["SMTP_URL"] = server.url
-        yield server
-
-
-@pytest.fixture
-def people(make):
-    return agency(make)
+from tests.api.mailbox import free_port
 
 
 def text_of(message) -> str:

@@ -3,13 +3,6 @@ filter, marking read; someone else's entry does not exist for you."""
 
 import pytest
 
-from tests.api.mailbox import agency
-
-
-@pytest.fixture
-def people(make):
-    return agency(make)
-
 
 def reply(client, make, ticket, author, body):
     response = client.post(

@@ -3,24 +3,9 @@ holds respected, and included work closed after its grace period."""
 
 from datetime import datetime, timedelta
 
-import pytest
-
 from server.db import utcnow
 from server.domain.sla import BusinessCalendar
 from server.worker import run_once
-from tests.api.mailbox import agency, smtp_server
-
-
-@pytest.fixture
-def smtp(app):
-    with smtp_server() as server:
-        app.config["SMTP_URL"] = server.url
-        yield server
-
-
-@pytest.fixture
-def people(make):
-    return agency(make)
 
 
 def set_policy(client, make, people, priority="high", **targets):

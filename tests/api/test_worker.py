@@ -8,7 +8,6 @@ import time
 from collections import Counter
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from server import mail
@@ -20,13 +19,6 @@ from server.services.outbox import RetryLater, RetryPolicy
 from server.worker import register_channel, run_forever, run_once
 from tests.api.mailbox import add_outbox_rows, agency, free_port, smtp_server, worker_process
 from tests.conftest import POSTGRES_URL, app_config
-
-
-@pytest.fixture
-def smtp(app):
-    with smtp_server() as server:
-        app.config["SMTP_URL"] = server.url
-        yield server
 
 
 def rows(app) -> list[OutboxMessage]:

@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import text
 
 from delivery_notes.models import DeliveryNote
-from delivery_notes.rendering import render_pending
 from delivery_notes.service import receive_note
+from delivery_notes.stored_pdfs import render_pending
 from server.auth import Caller
 from server.extensions import db
 from server.models import Ticket, User

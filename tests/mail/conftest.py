@@ -1,9 +1,8 @@
-"""Fixtures for mail in and out: a real SMTP server (aiosmtpd) for what we send, a
-real IMAP server (Dovecot) for what we receive, and a small agency to write to."""
+"""Fixtures for mail in: a real IMAP server (Dovecot) and the MTA endpoint's secret. The
+SMTP server (`smtp`) and the agency (`people`) come from tests/conftest.py."""
 
 import pytest
 
-from tests.api.mailbox import agency, smtp_server
 from tests.mail.dovecot import Mailbox, dovecot_server
 from tests.mail.mailclient import INBOUND_SECRET
 
@@ -23,19 +22,7 @@ def mailbox(dovecot) -> Mailbox:
 
 
 @pytest.fixture
-def smtp(app):
-    with smtp_server() as server:
-        app.config["SMTP_URL"] = server.url
-        yield server
-
-
-@pytest.fixture
 def inbound(app):
     """Replies are read: the MTA endpoint is on (and so Reply-To addresses are set)."""
     app.config["MAIL_INBOUND_SECRET"] = INBOUND_SECRET
     return INBOUND_SECRET
-
-
-@pytest.fixture
-def people(make):
-    return agency(make)

@@ -1,4 +1,5 @@
-"""Making a recorded note's PDF, after commit: by the worker, or on its first read.
+"""The PDFs of recorded notes (drawn by `render`), made after commit: by the worker, or on
+its first read, and kept.
 
 Rendering never runs inside a push, so a push never fails or slows down because
 of it. The note row is the source of truth (`pdf_sha256` empty = not rendered):
@@ -109,7 +110,7 @@ def _render(note: DeliveryNote) -> bytes:
 
 
 def _logo() -> bytes | None:
-    path = current_app.config.get("AGENCY_LOGO_PATH")
+    path = current_app.config["AGENCY_LOGO_PATH"]
     if not path:
         return None
     try:
