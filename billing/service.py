@@ -104,18 +104,19 @@ def _bill_to(ticket: Ticket) -> str:
 
 
 def refresh_awaiting_payment(ticket: Ticket) -> None:
-    """A chargeable ticket waits while any of its invoices is unpaid (drafts count)."""
-    ticket.awaiting_payment = bool(
-        db.session.scalar(
-            select(
-                exists().where(
-                    Invoice.ticket_id == ticket.id,
-                    Invoice.kind == "invoice",
-                    Invoice.status.in_(UNPAID),
-                )
-            )
+    """A chargeable ticket waits while any of its invoices is unpaid (drafts count); it
+    is paid in full when one is paid and none is unpaid (the closing rule reads both)."""
+
+    def any_invoice(*statuses: str) -> bool:
+        condition = exists().where(
+            Invoice.ticket_id == ticket.id,
+            Invoice.kind == "invoice",
+            Invoice.status.in_(statuses),
         )
-    )
+        return bool(db.session.scalar(select(condition)))
+
+    ticket.awaiting_payment = any_invoice(*UNPAID)
+    ticket.paid_in_full = not ticket.awaiting_payment and any_invoice("paid")
 
 
 def _add_lines(invoice: Invoice, lines, sources=None) -> None:
@@ -166,7 +167,7 @@ def create_draft_invoice(
     _add_lines(invoice, draft.lines, draft.sources)
     db.session.add(invoice)
     db.session.flush()
-    ticket.awaiting_payment = True
+    refresh_awaiting_payment(ticket)
     data = {"invoice_id": invoice.id, "gross_total": to_str(invoice.gross_total)}
     if delivery_note is not None:
         data["delivery_note"] = delivery_note.number
