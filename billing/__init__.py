@@ -19,6 +19,7 @@ SETTINGS = {
     "ERP_MAX_BODY_BYTES": "65536",
     "ERP_TIMESTAMP_TOLERANCE_SECONDS": "300",
     "RECEIVED_WEBHOOK_RETENTION_DAYS": "30",
+    "IDEMPOTENCY_KEY_RETENTION_HOURS": "72",  # Idempotency-Key responses remembered
     "XERO_ACCOUNT_CODE": "200",
     "XERO_TAX_TYPE": "OUTPUT2",
     "XERO_ZERO_TAX_TYPE": "ZERORATEDOUTPUT",
@@ -30,6 +31,7 @@ _INTS = {
     "ERP_MAX_BODY_BYTES",
     "ERP_TIMESTAMP_TOLERANCE_SECONDS",
     "RECEIVED_WEBHOOK_RETENTION_DAYS",
+    "IDEMPOTENCY_KEY_RETENTION_HOURS",
 }
 
 
@@ -48,7 +50,7 @@ def init_app(app, api) -> None:
     from billing import models as _models  # noqa: F401  (joins the metadata)
     from billing.cli import export_command
     from billing.signals import connect
-    from server import worker
+    from server import idempotency, worker
     from server.extensions import db
 
     for name, default in SETTINGS.items():
@@ -65,6 +67,7 @@ def init_app(app, api) -> None:
         max_attempts=retry_schedule.MAX_ATTEMPTS,
     )
     worker.register_job(app, "received_webhooks", payments_in.forget_old_ids)
+    worker.register_job(app, "idempotency_keys", idempotency.forget_old_keys)
     connect()
     webhooks.install_close_hook(db.session)
     app.extensions[webhooks.EXTENSION_KEY] = True

@@ -159,6 +159,8 @@ class Payment(Base):
     method: Mapped[str | None] = mapped_column(String(20))  # by staff; the ERP says none
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
+    invoice: Mapped[Invoice] = relationship()
+
 
 class RejectedPayment(Base):
     """A signed payment report the server refused (422), kept for staff to follow up."""

@@ -45,6 +45,7 @@ __all__ = [
     "credit_note_lines",
     "labour_quantity_hours",
     "minor_unit",
+    "outstanding",
     "parse_amount",
     "quantize_money",
     "to_str",
@@ -321,3 +322,9 @@ def parse_amount(text: str, currency: str) -> Decimal:
     if abs(value) > MAX_AMOUNT:
         raise InvalidAmount(f"amount exceeds {MAX_AMOUNT}")
     return quantize_money(value, currency)
+
+
+def outstanding(gross_total: Decimal, credited: Decimal, paid: Decimal) -> Decimal:
+    """What is still owed on an invoice: its gross less credit notes and payments, exact
+    (negative when more was paid than is now owed after a credit)."""
+    return _EXACT.subtract(_EXACT.subtract(gross_total, credited), paid)
