@@ -143,9 +143,16 @@ def issue(invoice_id):
 @blp.arguments(CreditNoteCreateSchema)
 @blp.response(201, InvoiceSchema)
 def credit(data, invoice_id):
-    """Credit an issued invoice in full: a credit note with the same lines negated, its
-    own number (CN-…), `invoice.credited` to the ERP. The invoice becomes `credited`."""
-    return service.credit_invoice(current_caller(), invoice_id, data["reason"])
+    """Credit an issued invoice, in full or in part: a credit note with its own number
+    (CN-…) whose lines are the credited quantities negated at the same prices (totals
+    exactly negated), `invoice.credited` to the ERP.
+
+    Without `lines` everything not credited yet is credited and the invoice becomes
+    `credited` (its work can be invoiced again). With `lines: [{line_id, quantity?}]`
+    only those lines (or quantities; default all that is left of the line) are
+    credited; more than is left answers 422 `credit_exceeds_invoice`. The invoice's
+    `amount_credited` and `outstanding` follow."""
+    return service.credit_invoice(current_caller(), invoice_id, data["reason"], data.get("lines"))
 
 
 @blp.post("/<int:invoice_id>/payments")

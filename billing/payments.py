@@ -7,17 +7,15 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from billing import webhooks
 from billing.models import Invoice, Payment
 from billing.money import outstanding, parse_amount, to_str
-from billing.service import PAYABLE, get_visible_invoice, lock, refresh_awaiting_payment
+from billing.service import PAYABLE, get_visible_invoice, lock, settle
 from server.auth import Caller
 from server.db import utcnow
 from server.errors import DomainError, Invalid
 from server.extensions import db
 from server.models import Ticket
 from server.services.rules import check_staff
-from server.services.tickets import close_if_due
 from server.services.timeline import append_event
 
 # A payment recorded by hand may be dated a little ahead (time zones), not in the future.
@@ -169,14 +167,6 @@ def apply_payment(
 def _earlier_payments(invoice: Invoice) -> list[datetime]:
     # Payments may be reported out of order: the invoice is paid when the last one was.
     return list(db.session.scalars(select(Payment.paid_at).where(Payment.invoice_id == invoice.id)))
-
-
-def settle(invoice: Invoice, ticket: Ticket) -> None:
-    """Nothing is outstanding any more: `invoice.paid` out, and the closing rule decides
-    whether the ticket closes now (resolved and paid in full) or when it is resolved."""
-    webhooks.emit("invoice.paid", webhooks.invoice_data(invoice, ticket))
-    refresh_awaiting_payment(ticket)
-    close_if_due(ticket, settled_by=f"Invoice {invoice.number}")
 
 
 def payments_of(invoice: Invoice) -> list[Payment]:

@@ -66,6 +66,7 @@ class ContractorRateSchema(Schema):
 
 
 class InvoiceLineSchema(Schema):
+    id = fields.Integer(metadata={"description": "`line_id` when crediting this line"})
     position = fields.Integer()
     kind = fields.String(metadata={"description": "`labour`, `material` or `callout`"})
     description = fields.String()
@@ -76,6 +77,9 @@ class InvoiceLineSchema(Schema):
     net = fields.Function(lambda line: to_str(line.net))
     time_entry_id = fields.String(allow_none=True)
     material_id = fields.String(allow_none=True)
+    credited_line_id = fields.Integer(
+        allow_none=True, metadata={"description": "on a credit note: the line it credits"}
+    )
 
 
 def _money(name):
