@@ -48,6 +48,7 @@ __all__ = [
     "minor_unit",
     "outstanding",
     "parse_amount",
+    "price_str",
     "quantize_money",
     "to_str",
 ]
@@ -375,6 +376,15 @@ def to_str(amount: Decimal) -> str:
     if value.is_zero():
         value = value.copy_abs()
     return format(value, "f")
+
+
+def price_str(price: Decimal) -> str:
+    """A unit price as people read it: 2 decimals ("18.50", "45.00"); up to 4 only when
+    they are not zeros ("52.125"). The stored scale never leaks ("18.5000")."""
+    value = _decimal(price, "price")
+    four = value.quantize(Decimal("0.0001"), context=_ROUNDING)
+    two = four.quantize(Decimal("0.01"), context=_ROUNDING)
+    return to_str(two if two == four else four.normalize(_ROUNDING))
 
 
 def parse_amount(text: str, currency: str) -> Decimal:

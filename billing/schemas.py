@@ -7,10 +7,10 @@ import json
 import re
 from decimal import Decimal
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from billing.models import DELIVERY_STATUSES, EVENT_TYPES, PAYMENT_METHODS
-from billing.money import outstanding, to_str
+from billing.money import outstanding, price_str, to_str
 from billing.webhooks import invoice_links
 from server.schemas.ids import id_field
 
@@ -46,7 +46,7 @@ class LabourCategoryCreateSchema(Schema):
 class LabourCategorySchema(Schema):
     id = fields.Integer()
     name = fields.String()
-    hourly_rate = fields.Function(lambda c: _plain(c.hourly_rate))
+    hourly_rate = fields.Function(lambda c: price_str(c.hourly_rate))
     created_at = fields.DateTime()
 
 
@@ -72,7 +72,10 @@ class InvoiceLineSchema(Schema):
     description = fields.String()
     quantity = fields.Function(lambda line: _plain(line.quantity))
     unit_code = fields.String(metadata={"description": "UN/ECE Rec. 20, e.g. HUR, C62"})
-    unit_price = fields.Function(lambda line: _plain(line.unit_price))
+    unit_price = fields.Function(
+        lambda line: price_str(line.unit_price),
+        metadata={"description": 'at least 2 decimals: "18.50" stays "18.50"'},
+    )
     vat_rate = fields.Function(lambda line: _plain(line.vat_rate))
     net = fields.Function(lambda line: to_str(line.net))
     time_entry_id = fields.String(allow_none=True)
@@ -206,6 +209,11 @@ class PaymentSchema(Schema):
 class ExportQuerySchema(Schema):
     start = fields.Date(data_key="from", metadata={"description": "first day, inclusive"})
     end = fields.Date(data_key="to", metadata={"description": "last day, inclusive"})
+
+    @validates_schema
+    def _ordered(self, data, **kwargs):
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            raise ValidationError("`from` is after `to`.", field_name="from")
 
 
 class XmlQuerySchema(Schema):
