@@ -9,6 +9,8 @@ from billing.models import Invoice, InvoiceLine
 from server.errors import Invalid
 from server.extensions import db
 
+QUANTITY_PLACES = 3  # as quantities are exported (billing.exports)
+
 
 def credited(invoice: Invoice, before_note: int | None = None) -> dict[int, Decimal]:
     """Line id -> the quantity issued credit notes credited of it (the line's own sign);
@@ -62,6 +64,8 @@ def choose(
         quantity = remaining if wanted is None else wanted.copy_sign(line.quantity)
         if wanted is not None and wanted == 0:
             errors[str(index)] = {"quantity": ["must be more than 0"]}
+        elif wanted is not None and -wanted.normalize().as_tuple().exponent > QUANTITY_PLACES:
+            errors[str(index)] = {"quantity": [f"at most {QUANTITY_PLACES} decimals"]}
         elif abs(quantity) > abs(remaining) or not remaining:
             errors[str(index)] = {
                 "quantity": [f"only {abs(remaining)} of this line is left to credit"]
