@@ -124,7 +124,7 @@ def apply_payment(
     due = outstanding(invoice.gross_total, invoice.amount_credited, invoice.amount_paid)
     if value > due:
         raise PaymentRefused(
-            f"{to_str(value)} is more than the {to_str(max(due, Decimal(0)))} outstanding on "
+            f"{to_str(value)} is more than the {to_str(max(due, Decimal('0.00')))} outstanding on "
             f"{invoice.number}.",
             code="overpayment",
         )

@@ -134,7 +134,7 @@ class InvoiceSchema(Schema):
 
 def outstanding_of(invoice) -> Decimal:
     if invoice.kind != "invoice" or invoice.status == "credited":
-        return Decimal(0)
+        return Decimal("0.00")
     return outstanding(invoice.gross_total, invoice.amount_credited, invoice.amount_paid)
 
 

@@ -324,7 +324,7 @@ def credit_invoice(
         "credit_note_number": note.number,
         "reason": reason,
         "credited": to_str(-note.gross_total),
-        "outstanding": to_str(max(due, Decimal(0)) if invoice.status != "credited" else Decimal(0)),
+        "outstanding": to_str(due if invoice.status != "credited" else Decimal("0.00")),
     }
     if not whole:
         data["lines"] = [

@@ -101,7 +101,7 @@ def test_crediting_what_is_left_credits_the_invoice_and_gives_its_work_back(shop
     ]
     after = shop.invoice(invoice["id"])
     assert after["status"] == "credited"
-    assert (after["amount_credited"], after["outstanding"]) == ("117.00", "0")
+    assert (after["amount_credited"], after["outstanding"]) == ("117.00", "0.00")
     again = credit(shop, invoice["id"])
     assert again.get_json()["code"] == "invoice_not_creditable"
     redrafted = shop.draft(invoice["ticket_id"])
