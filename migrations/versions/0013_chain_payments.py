@@ -125,26 +125,94 @@ def _invoices_table(name: str, *, unique_credit: bool, amount_credited: bool) ->
     op.create_table(name, *columns, *constraints)
 
 
+LINE_COLUMNS = (
+    "id, invoice_id, position, kind, description, quantity, unit_code, unit_price, "
+    "vat_rate, net, time_entry_id, material_id"
+)
+LINE_INDEXES = (
+    ("ix_invoice_lines_invoice_position", ["invoice_id", "position"], True),
+    ("ix_invoice_lines_material_id", ["material_id"], False),
+    ("ix_invoice_lines_time_entry_id", ["time_entry_id"], False),
+)
+
+
+def _invoice_lines_table(*, credited_line: bool) -> None:
+    columns = [
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("invoice_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("description", sa.String(length=500), nullable=False),
+        sa.Column("quantity", sa.Numeric(precision=14, scale=4), nullable=False),
+        sa.Column("unit_code", sa.String(length=10), nullable=False),
+        sa.Column("unit_price", sa.Numeric(precision=16, scale=4), nullable=False),
+        sa.Column("vat_rate", sa.Numeric(precision=5, scale=2), nullable=False),
+        sa.Column("net", MONEY, nullable=False),
+        sa.Column("time_entry_id", sa.String(length=64), nullable=True),
+        sa.Column("material_id", sa.String(length=64), nullable=True),
+    ]
+    constraints = [
+        sa.CheckConstraint(
+            "kind IN ('labour', 'material', 'callout')", name="ck_invoice_lines_kind_known"
+        ),
+        sa.ForeignKeyConstraint(
+            ["invoice_id"],
+            ["invoices.id"],
+            name="fk_invoice_lines_invoice_id_invoices",
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_invoice_lines"),
+    ]
+    if credited_line:
+        columns.append(sa.Column("credited_line_id", sa.Integer(), nullable=True))
+        constraints.append(
+            sa.ForeignKeyConstraint(
+                ["credited_line_id"],
+                ["invoice_lines.id"],
+                name="fk_invoice_lines_credited_line_id_invoice_lines",
+            )
+        )
+    op.create_table("invoice_lines", *columns, *constraints)
+    indexes = LINE_INDEXES + (
+        (("ix_invoice_lines_credited_line_id", ["credited_line_id"], False),)
+        if credited_line
+        else ()
+    )
+    for name, index_columns, unique in indexes:
+        op.create_index(name, "invoice_lines", index_columns, unique=unique)
+
+
 def _rebuild_sqlite_invoices(*, upgrade: bool) -> None:
-    """Copy `invoices` into a table of the new shape and swap it in, in this transaction:
-    foreign keys that point at it are checked at commit, when the ids are all back."""
+    """Swap `invoices` (and `invoice_lines`, which cascades from it) for tables of the new
+    shape, in this transaction. PRAGMA foreign_keys cannot change inside a transaction,
+    so DROP TABLE's implicit delete counts as deleting the rows: both tables are parked
+    in plain copies (no constraints, so nothing cascades), dropped, created again under
+    their own names and refilled. Foreign keys are deferred to the commit; refilling the
+    parents settles what the drop left dangling (payments)."""
     op.execute("PRAGMA defer_foreign_keys = ON")
     for name in SQLITE_TRIGGERS:
         op.execute(f"DROP TRIGGER IF EXISTS {name}")
-    _invoices_table("invoices_rebuilt", unique_credit=not upgrade, amount_credited=upgrade)
+    op.execute(f"CREATE TABLE invoices_parked AS SELECT {INVOICE_COLUMNS} FROM invoices")
+    op.execute(f"CREATE TABLE invoice_lines_parked AS SELECT {LINE_COLUMNS} FROM invoice_lines")
+    op.drop_table("invoice_lines")  # first: its rows are parked, nothing cascades
+    op.drop_table("invoices")  # indexes go with the tables
+    _invoices_table("invoices", unique_credit=not upgrade, amount_credited=upgrade)
     op.execute(
-        f"INSERT INTO invoices_rebuilt ({INVOICE_COLUMNS}) SELECT {INVOICE_COLUMNS} FROM invoices"
+        f"INSERT INTO invoices ({INVOICE_COLUMNS}) "
+        f"SELECT {INVOICE_COLUMNS} FROM invoices_parked ORDER BY id"
     )
-    op.drop_index("ix_invoices_ticket_id", table_name="invoices")
-    if not upgrade:
-        op.drop_index("ix_invoices_credited_invoice_id", table_name="invoices")
-    op.drop_table("invoices")
-    op.rename_table("invoices_rebuilt", "invoices")
     op.create_index("ix_invoices_ticket_id", "invoices", ["ticket_id"], unique=False)
     if upgrade:
         op.create_index(
             "ix_invoices_credited_invoice_id", "invoices", ["credited_invoice_id"], unique=False
         )
+    _invoice_lines_table(credited_line=upgrade)
+    op.execute(
+        f"INSERT INTO invoice_lines ({LINE_COLUMNS}) "
+        f"SELECT {LINE_COLUMNS} FROM invoice_lines_parked ORDER BY id"
+    )
+    op.drop_table("invoice_lines_parked")
+    op.drop_table("invoices_parked")
     for statement in _sqlite_triggers():
         op.execute(statement)
 
@@ -167,8 +235,6 @@ def upgrade():
     if sqlite:
         # SQLite adds a column with its constraints inline, or not at all.
         for statement in (
-            "ALTER TABLE invoice_lines ADD COLUMN credited_line_id INTEGER CONSTRAINT "
-            "fk_invoice_lines_credited_line_id_invoice_lines REFERENCES invoice_lines (id)",
             "ALTER TABLE payments ADD COLUMN source VARCHAR(10) DEFAULT 'erp' NOT NULL "
             f"CONSTRAINT ck_payments_source_known CHECK ({SOURCE_CHECK})",
             "ALTER TABLE payments ADD COLUMN method VARCHAR(20) "
@@ -179,6 +245,7 @@ def upgrade():
             op.execute(statement)
     else:
         op.add_column("invoice_lines", sa.Column("credited_line_id", sa.Integer()))
+        op.create_index("ix_invoice_lines_credited_line_id", "invoice_lines", ["credited_line_id"])
         op.create_foreign_key(
             "fk_invoice_lines_credited_line_id_invoice_lines",
             "invoice_lines",
@@ -197,8 +264,17 @@ def upgrade():
         )
         op.create_check_constraint("ck_payments_source_known", "payments", SOURCE_CHECK)
         op.create_check_constraint("ck_payments_method_known", "payments", METHOD_CHECK)
-    op.create_index(
-        "ix_invoice_lines_credited_line_id", "invoice_lines", ["credited_line_id"], unique=False
+    # What existed before: full credit notes, paid invoices.
+    op.execute(
+        "UPDATE invoices SET amount_credited = -(SELECT COALESCE(SUM(n.gross_total), 0) "
+        "FROM invoices n WHERE n.credited_invoice_id = invoices.id AND n.kind = 'credit_note' "
+        "AND n.status <> 'draft') WHERE kind = 'invoice'"
+    )
+    op.execute(
+        "UPDATE tickets SET paid_in_full = "
+        + ("1" if sqlite else "true")
+        + " WHERE NOT awaiting_payment AND EXISTS (SELECT 1 FROM invoices i WHERE "
+        "i.ticket_id = tickets.id AND i.kind = 'invoice' AND i.status = 'paid')"
     )
     op.create_table(
         "idempotency_keys",
@@ -236,11 +312,11 @@ def downgrade():
         )
     for column in ("recorded_by_id", "method", "source"):
         op.drop_column("payments", column)
-    op.drop_index("ix_invoice_lines_credited_line_id", table_name="invoice_lines")
-    op.drop_column("invoice_lines", "credited_line_id")
     if sqlite:
         _rebuild_sqlite_invoices(upgrade=False)
     else:
+        op.drop_index("ix_invoice_lines_credited_line_id", table_name="invoice_lines")
+        op.drop_column("invoice_lines", "credited_line_id")
         op.drop_index("ix_invoices_credited_invoice_id", table_name="invoices")
         op.create_unique_constraint(
             "uq_invoices_credited_invoice_id", "invoices", ["credited_invoice_id"]
