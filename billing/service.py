@@ -12,10 +12,10 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 
 from billing import crediting, drafting, webhooks
-from billing.models import Invoice, InvoiceLine, LabourCategory
+from billing.models import Invoice, InvoiceLine, LabourCategory, Payment
 from billing.money import Line as MoneyLine
 from billing.money import compute_invoice, credit_part, outstanding, to_str
 from server.auth import Caller
@@ -315,6 +315,9 @@ def credit_invoice(
         invoice.status = "credited"
     elif due <= 0 and invoice.status != "paid":
         invoice.status, settled = "paid", True
+        invoice.paid_at = db.session.scalar(
+            select(func.max(Payment.paid_at)).where(Payment.invoice_id == invoice.id)
+        )
     db.session.flush()
     refresh_awaiting_payment(ticket)
     data = {
@@ -328,7 +331,8 @@ def credit_invoice(
     }
     if not whole:
         data["lines"] = [
-            {"line_id": line.id, "quantity": to_str(quantity)} for line, quantity in chosen
+            {"line_id": line.id, "quantity": to_str(quantity.normalize())}
+            for line, quantity in chosen
         ]
     append_event(ticket, "invoice_credited", caller, data, visibility="staff")
     webhooks.emit("invoice.credited", webhooks.invoice_data(note, ticket, credited=invoice))

@@ -134,6 +134,7 @@ def test_a_partial_credit_that_leaves_nothing_to_pay_settles_and_closes_the_tick
 
     after = shop.invoice(invoice["id"])
     assert (after["status"], after["outstanding"]) == ("paid", "0.00")
+    assert after["paid_at"].startswith("2026-04-01T10:00:00")
     assert shop.ticket_json(ticket_id)["status"] == "closed"
 
 
