@@ -31,7 +31,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from server.auth import Caller
 from server.db import utcnow
-from server.errors import DomainError, Invalid
+from server.errors import Conflict, DomainError, Invalid
 from server.extensions import db
 from server.models import IdempotencyKey
 
@@ -104,7 +104,7 @@ def _replay(user_id: int, key: str, digest: str):
         .execution_options(populate_existing=True)
     )
     if row is None or row.status_code is None:  # not expected: claims commit with answers
-        raise DomainError(
+        raise Conflict(
             "A request with this Idempotency-Key is still being processed; try again.",
             code="idempotency_key_in_use",
         )
