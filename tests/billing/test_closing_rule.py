@@ -265,3 +265,14 @@ def test_included_work_with_a_grace_period_is_closed_by_the_worker(erp):
     assert chain.status == "resolved"
     erp.run_worker(days_ahead=1 / 12)
     assert chain.status == "closed"
+
+
+def test_a_chargeable_ticket_with_nothing_to_invoice_stays_resolved_for_staff_to_close(erp):
+    chain = Chain(erp)
+    chain.resolve("note")  # no chargeable work: no draft
+
+    assert chain.status == "resolved"
+    assert chain.events("invoice_not_drafted")
+    erp.run_worker()
+    assert chain.status == "resolved"  # nothing was paid, so nothing closes it by itself
+    assert erp.set_status(chain.id, "closed", erp.staff).status_code == 200
