@@ -10,7 +10,7 @@ def init_app(app, api) -> None:
     from billing.cli import export_command
     from billing.settings import SETTINGS
     from billing.signals import connect
-    from server import worker
+    from server import idempotency, worker
     from server.config import declare
     from server.extensions import db
 
@@ -27,6 +27,7 @@ def init_app(app, api) -> None:
         max_attempts=retry_schedule.MAX_ATTEMPTS,
     )
     worker.register_job(app, "received_webhooks", payments_in.forget_old_ids)
+    worker.register_job(app, "idempotency_keys", idempotency.forget_old_keys)
     connect()
     webhooks.install_close_hook(db.session)
     app.extensions[webhooks.EXTENSION_KEY] = True

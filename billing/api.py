@@ -9,7 +9,7 @@ from flask import current_app, stream_with_context
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from billing import exports, invoices, service
+from billing import exports, invoices, payments, service
 from billing.models import LabourCategory
 from billing.schemas import (
     ContractorCategorySchema,
@@ -21,8 +21,11 @@ from billing.schemas import (
     InvoiceSchema,
     LabourCategoryCreateSchema,
     LabourCategorySchema,
+    PaymentCreateSchema,
+    PaymentSchema,
     XmlQuerySchema,
 )
+from server import idempotency
 from server.api.access import requires
 from server.auth import current_caller
 from server.errors import Invalid, NotFound
@@ -140,9 +143,61 @@ def issue(invoice_id):
 @blp.arguments(CreditNoteCreateSchema)
 @blp.response(201, InvoiceSchema)
 def credit(data, invoice_id):
-    """Credit an issued invoice in full: a credit note with the same lines negated, its
-    own number (CN-…), `invoice.credited` to the ERP. The invoice becomes `credited`."""
-    return service.credit_invoice(current_caller(), invoice_id, data["reason"])
+    """Credit an issued invoice, in full or in part: a credit note with its own number
+    (CN-…) whose lines are the credited quantities negated at the same prices (totals
+    exactly negated), `invoice.credited` to the ERP.
+
+    Without `lines` everything not credited yet is credited and the invoice becomes
+    `credited` (its work can be invoiced again). With `lines: [{line_id, quantity?}]`
+    only those lines (or quantities; default all that is left of the line) are
+    credited; more than is left answers 422 `credit_exceeds_invoice`. The invoice's
+    `amount_credited` and `outstanding` follow."""
+    return service.credit_invoice(current_caller(), invoice_id, data["reason"], data.get("lines"))
+
+
+@blp.post("/<int:invoice_id>/payments")
+@requires(*STAFF)
+@blp.doc(
+    parameters=[
+        {
+            "in": "header",
+            "name": idempotency.HEADER,
+            "required": False,
+            "schema": {"type": "string", "maxLength": idempotency.MAX_LENGTH},
+            "description": (
+                "A unique key per payment (a Structured Fields string, e.g. a UUID in "
+                "quotes). The same key with the same body answers the first response "
+                "again (same status and body, `Idempotent-Replayed: true`) and records "
+                "nothing; with another body, 422 `idempotency_key_reused`. Keys are per "
+                "user and kept for IDEMPOTENCY_KEY_RETENTION_HOURS."
+            ),
+        }
+    ],
+    responses={"403": "FORBIDDEN", "404": "NOT_FOUND"},
+)
+@blp.arguments(PaymentCreateSchema)
+@blp.response(201, PaymentSchema)
+def record_payment(data, invoice_id):
+    """Record a payment received outside the ERP (bank transfer, card, cash, cheque).
+
+    The rules of ERP payments: the invoice's currency (422 `currency_mismatch`), an
+    issued invoice (422 `invoice_not_payable`), never more than is outstanding (422
+    `overpayment`); partial payments add up. The one that settles the invoice marks it
+    `paid`, sends `invoice.paid`, and closes the ticket if it is resolved."""
+    caller = current_caller()
+    return idempotency.respond_once(
+        caller,
+        201,
+        lambda: PaymentSchema().dump(payments.record_staff_payment(caller, invoice_id, **data)),
+    )
+
+
+@blp.get("/<int:invoice_id>/payments")
+@requires(*STAFF)
+@blp.response(200, PaymentSchema(many=True))
+def list_payments(invoice_id):
+    """The payments of an invoice, from the ERP and recorded by staff, oldest first."""
+    return payments.payments_of(service.get_visible_invoice(current_caller(), invoice_id))
 
 
 @blp.get("/<int:invoice_id>.pdf")

@@ -21,6 +21,8 @@ from server.db import utcnow
 def export_command(kind, start, end, out_dir):
     """Write CSV exports (every ticket: run by the operator) and a manifest into OUT."""
     kinds = exports.KINDS if kind == "all" else (kind,)
+    if start and end and start > end:
+        raise click.BadParameter("--from is after --to.", param_hint="--from")
     manifest = write_files(
         kinds, start.date() if start else None, end.date() if end else None, out_dir
     )

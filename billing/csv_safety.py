@@ -34,6 +34,8 @@ def needs_escape(text: str) -> bool:
 def _text(value: object) -> str:
     if value is None:
         return ""
+    if isinstance(value, bool):  # before anything else: True would print as "True"
+        return "true" if value else "false"
     if isinstance(value, float):
         raise TypeError("floats don't belong in exports; pass a Decimal")
     if isinstance(value, Decimal):

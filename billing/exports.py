@@ -13,6 +13,7 @@ import csv
 import io
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -21,6 +22,7 @@ from sqlalchemy.orm import aliased
 
 from billing.csv_safety import safe_cell
 from billing.models import Invoice, InvoiceLine
+from billing.money import price_str, to_str
 from server.extensions import db
 from server.models import Block, Department, Material, Ticket, TimeEntry, Unit, User
 
@@ -60,6 +62,7 @@ def _tickets(scope, start, end) -> tuple[list[str], Select]:
         "resolved_at",
         "closed_at",
         "awaiting_payment",
+        "paid_in_full",
     ]
     query = (
         select(
@@ -80,6 +83,7 @@ def _tickets(scope, start, end) -> tuple[list[str], Select]:
             Ticket.resolved_at,
             Ticket.closed_at,
             Ticket.awaiting_payment,
+            Ticket.paid_in_full,
         )
         .join(Block, Block.id == Ticket.block_id)
         .outerjoin(Unit, Unit.id == Ticket.unit_id)
@@ -189,6 +193,7 @@ def _invoices(scope, start, end) -> tuple[list[str], Select]:
         "vat_total",
         "gross_total",
         "amount_paid",
+        "amount_credited",
         "credited_invoice",
         "issued_at",
         "paid_at",
@@ -207,6 +212,7 @@ def _invoices(scope, start, end) -> tuple[list[str], Select]:
             Invoice.vat_total,
             Invoice.gross_total,
             Invoice.amount_paid,
+            Invoice.amount_credited,
             credited.number,
             Invoice.issued_at,
             Invoice.paid_at,
@@ -325,16 +331,47 @@ QUERIES = {
 }
 
 
+# Decimal columns by header: money at 2 places (a unit price keeps up to 4 only when
+# its rate has them), quantities (hours included) at 3, VAT rates at 2, on every
+# database and in every file alike.
+MONEY = {"net_total", "vat_total", "gross_total", "amount_paid", "amount_credited", "net"}
+PRICES = {"unit_price", "UnitAmount"}
+SCALES = {"quantity": 3, "Quantity": 3, "vat_rate": 2}
+
+
+def money_text(value: Decimal) -> str:
+    return to_str(value.quantize(Decimal("0.01")))  # the money columns' own scale
+
+
+def _formatters(header: list[str]):
+    formats = []
+    for name in header:
+        if name in MONEY:
+            formats.append(money_text)
+        elif name in PRICES:
+            formats.append(price_str)
+        elif name in SCALES:
+            exponent = Decimal(1).scaleb(-SCALES[name])
+            formats.append(lambda value, exponent=exponent: to_str(value.quantize(exponent)))
+        else:
+            formats.append(None)
+    return formats
+
+
 def rows(kind: str, scope, start: date | None, end: date | None) -> Iterator[tuple]:
     """The header, then each row (as cells), read `BATCH` rows at a time."""
     built = QUERIES[kind](scope, start, end)
     header, query = built[0], built[1]
     shape = built[2] if len(built) > 2 else tuple
+    formats = _formatters(header)
     yield tuple(header)
     result = db.session.execute(query.execution_options(yield_per=BATCH))
     for partition in result.partitions():
         for row in partition:
-            yield shape(row)
+            yield tuple(
+                value if format_ is None or value is None else format_(value)
+                for format_, value in zip(formats, shape(row), strict=True)
+            )
 
 
 def csv_chunks(kind: str, scope, start, end, counter: list | None = None) -> Iterator[bytes]:

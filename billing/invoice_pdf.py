@@ -22,7 +22,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from billing.money import Line, Totals, to_str
+from billing.money import Line, Totals, price_str, to_str
 from delivery_notes.render import FONT, FONT_BOLD, register_fonts
 
 _MARGIN = 18 * mm
@@ -160,7 +160,7 @@ def _lines_table(document: InvoiceDocument) -> Table:
                 Paragraph(_text(line.description), s["cell"]),
                 _plain(line.quantity),
                 line.unit_code,
-                _plain(line.unit_price),
+                price_str(line.unit_price),
                 _plain(line.vat_rate),
                 to_str(line.net),
             ]

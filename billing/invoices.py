@@ -9,13 +9,14 @@ the invoice's issue time while it runs (under a lock: the pin is process-wide).
 
 import threading
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from flask import current_app
 
-from billing import einvoice
+from billing import crediting, einvoice
 from billing.invoice_pdf import InvoiceDocument, render_invoice_pdf
 from billing.models import Invoice
-from billing.money import Totals, compute_invoice
+from billing.money import Totals, compute_invoice, credit_part
 from billing.service import money_lines
 from server.errors import Conflict
 from server.extensions import db
@@ -31,8 +32,20 @@ def _address_lines(text: str) -> tuple[str, ...]:
 
 
 def _totals(invoice: Invoice) -> Totals:
-    """The VAT breakdown, recomputed from the stored lines (and checked against them)."""
-    _, totals = compute_invoice(money_lines(invoice), invoice.currency)
+    """The VAT breakdown, recomputed from the stored lines (and checked against them);
+    a credit note's from the invoice lines it credits and what was credited before it."""
+    if invoice.kind == "credit_note" and all(line.credited_line_id for line in invoice.lines):
+        original = db.session.get(Invoice, invoice.credited_invoice_id)
+        done = crediting.credited(original, before_note=invoice.id)
+        now = {line.credited_line_id: -line.quantity for line in invoice.lines}
+        _, totals = credit_part(
+            money_lines(original),
+            [done.get(line.id, Decimal(0)) for line in original.lines],
+            [now.get(line.id, Decimal(0)) for line in original.lines],
+            invoice.currency,
+        )
+    else:  # an invoice, or a credit note from before partial credits (a full one)
+        _, totals = compute_invoice(money_lines(invoice), invoice.currency)
     stored = (invoice.net_total, invoice.vat_total, invoice.gross_total)
     if (totals.net_total, totals.vat_total, totals.gross_total) != stored:
         raise RuntimeError(f"invoice {invoice.id}: stored totals disagree with its lines")

@@ -2,7 +2,8 @@
 
 An invoice is a draft (no number, lines may still be replaced or discarded) until it
 is issued; from then on the database refuses any change to its content and lines
-(triggers in migration 0006) and only `status`, `amount_paid` and `paid_at` move.
+(triggers in migration 0006) and only `status`, `amount_paid`, `amount_credited` and
+`paid_at` move.
 Payments are append-only. Money columns are Numeric and always read as Decimal.
 """
 
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -77,8 +79,8 @@ class Invoice(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str | None] = mapped_column(String(30), unique=True)
     kind: Mapped[str] = mapped_column(String(20), default="invoice")
-    # One credit note per invoice: a credit note always credits the whole invoice.
-    credited_invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), unique=True)
+    # The invoice a credit note credits (in full, or some of its lines: several notes).
+    credited_invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
     delivery_note_id: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(20), default="draft")
@@ -87,6 +89,10 @@ class Invoice(Base):
     vat_total: Mapped[Decimal] = mapped_column(Money)
     gross_total: Mapped[Decimal] = mapped_column(Money)
     amount_paid: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    # Gross of the credit notes issued against this invoice (positive); moves after issue.
+    amount_credited: Mapped[Decimal] = mapped_column(
+        Money, default=Decimal(0), server_default=text("0")
+    )
     issue_date: Mapped[date | None] = mapped_column()
     due_date: Mapped[date | None] = mapped_column()
     bill_to: Mapped[str] = mapped_column(String(200))
@@ -124,12 +130,22 @@ class InvoiceLine(Base):
     # The work the line bills, so the same hours are never invoiced twice.
     time_entry_id: Mapped[str | None] = mapped_column(String(64), index=True)
     material_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # On a credit note: the invoice line it credits (some or all of its quantity).
+    credited_line_id: Mapped[int | None] = mapped_column(ForeignKey("invoice_lines.id"), index=True)
+
+
+PAYMENT_METHODS = ("bank_transfer", "card", "cash", "cheque", "other")
+PAYMENT_SOURCES = ("erp", "staff")
 
 
 class Payment(Base):
-    """A payment the ERP reported (append-only)."""
+    """A payment the ERP reported or staff recorded (append-only)."""
 
     __tablename__ = "payments"
+    __table_args__ = (
+        CheckConstraint(f"source IN {PAYMENT_SOURCES!r}", name="source_known"),
+        CheckConstraint(f"method IS NULL OR method IN {PAYMENT_METHODS!r}", name="method_known"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
@@ -139,6 +155,11 @@ class Payment(Base):
     reference: Mapped[str | None] = mapped_column(String(200))
     webhook_id: Mapped[str | None] = mapped_column(String(200))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    source: Mapped[str] = mapped_column(String(10), default="erp", server_default="erp")
+    method: Mapped[str | None] = mapped_column(String(20))  # by staff; the ERP says none
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    invoice: Mapped[Invoice] = relationship()
 
 
 class RejectedPayment(Base):

@@ -43,9 +43,12 @@ __all__ = [
     "VatBreakdown",
     "compute_invoice",
     "credit_note_lines",
+    "credit_part",
     "labour_quantity_hours",
     "minor_unit",
+    "outstanding",
     "parse_amount",
+    "price_str",
     "quantize_money",
     "to_str",
 ]
@@ -294,12 +297,94 @@ def credit_note_lines(lines: Sequence[LineInput | Line]) -> list[LineInput]:
     return credited
 
 
+def credit_part(
+    lines: Sequence[Line],
+    before: Sequence[Decimal],
+    now: Sequence[Decimal],
+    currency: str,
+) -> tuple[list[Line], Totals]:
+    """A credit note crediting `now[i]` more of `lines[i]`, `before[i]` having been
+    credited already (quantities in the line's own sign; 0: not this line).
+
+    Nets and VAT are differences of cumulative amounts: the credited part of a line so
+    far is worth round(quantity × price) (its whole quantity: its own net), and the VAT
+    of a rate so far is round(rate × those nets). So however an invoice is credited in
+    parts, the parts add up exactly to the invoice, and one credit of everything is its
+    exact negation (same nets, same VAT per rate)."""
+    if not len(lines) == len(before) == len(now):
+        raise ValueError("lines, before and now must have the same length")
+
+    def worth(line: Line, quantity: Decimal) -> Decimal:
+        if quantity == line.quantity:
+            return line.net
+        return quantize_money(_EXACT.multiply(quantity, line.unit_price), currency)
+
+    credited: list[Line] = []
+    rates: dict[Decimal, list[Decimal]] = {}  # rate -> [taxable before, taxable after]
+    for line, done, more in zip(lines, before, now, strict=True):
+        after = _EXACT.add(done, more)
+        if abs(after) > abs(line.quantity) or (after and after * line.quantity < 0):
+            raise ValueError("cannot credit more of a line than it has")
+        rate = line.vat_rate.quantize(Decimal(1).scaleb(-MAX_RATE_PLACES))
+        sums = rates.setdefault(rate, [Decimal(0), Decimal(0)])
+        sums[0] = _EXACT.add(sums[0], worth(line, done))
+        sums[1] = _EXACT.add(sums[1], worth(line, after))
+        if more:
+            net = -_EXACT.subtract(worth(line, after), worth(line, done))
+            credited.append(
+                Line(
+                    line.description,
+                    -more,
+                    line.unit_price,
+                    line.vat_rate,
+                    line.kind,
+                    line.unit_code,
+                    net.copy_abs() if net.is_zero() else net,
+                )  # fmt: skip
+            )
+    if not credited:
+        raise ValueError("nothing to credit")
+
+    def vat(rate: Decimal, taxable: Decimal) -> Decimal:
+        return quantize_money(_EXACT.divide(_EXACT.multiply(taxable, rate), 100), currency)
+
+    breakdown = []
+    for rate in sorted(rates):
+        lines_here = [c.net for c in credited if c.vat_rate.quantize(rate) == rate]
+        if not lines_here:
+            continue
+        done, after = rates[rate]
+        tax = -_EXACT.subtract(vat(rate, after), vat(rate, done))
+        taxable = _sum(lines_here)
+        breakdown.append(
+            VatBreakdown(rate=rate, taxable=taxable, tax=tax.copy_abs() if tax.is_zero() else tax)
+        )
+    net_total = _sum(c.net for c in credited)
+    vat_total = _sum(row.tax for row in breakdown)
+    totals = Totals(
+        net_total=net_total,
+        vat_total=vat_total,
+        gross_total=_EXACT.add(net_total, vat_total),
+        breakdown=tuple(breakdown),
+    )
+    return credited, totals
+
+
 def to_str(amount: Decimal) -> str:
     """A Decimal as a plain decimal string ("-12.50"), never with an exponent."""
     value = _decimal(amount, "amount")
     if value.is_zero():
         value = value.copy_abs()
     return format(value, "f")
+
+
+def price_str(price: Decimal) -> str:
+    """A unit price as people read it: 2 decimals ("18.50", "45.00"); up to 4 only when
+    they are not zeros ("52.125"). The stored scale never leaks ("18.5000")."""
+    value = _decimal(price, "price")
+    four = value.quantize(Decimal("0.0001"), context=_ROUNDING)
+    two = four.quantize(Decimal("0.01"), context=_ROUNDING)
+    return to_str(two if two == four else four.normalize(_ROUNDING))
 
 
 def parse_amount(text: str, currency: str) -> Decimal:
@@ -321,3 +406,9 @@ def parse_amount(text: str, currency: str) -> Decimal:
     if abs(value) > MAX_AMOUNT:
         raise InvalidAmount(f"amount exceeds {MAX_AMOUNT}")
     return quantize_money(value, currency)
+
+
+def outstanding(gross_total: Decimal, credited: Decimal, paid: Decimal) -> Decimal:
+    """What is still owed on an invoice: its gross less credit notes and payments, exact
+    (negative when more was paid than is now owed after a credit)."""
+    return _EXACT.subtract(_EXACT.subtract(gross_total, credited), paid)

@@ -1,24 +1,29 @@
-"""Payments the ERP reported: partial payments add up; the one that settles an invoice
-marks it paid, emits `invoice.paid` and closes a resolved chargeable ticket."""
+"""Payments, from the ERP or recorded by staff, through one function: partial payments
+add up; the one that settles an invoice marks it paid, emits `invoice.paid` and lets
+the closing rule close a resolved chargeable ticket."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
 
-from billing import webhooks
 from billing.models import Invoice, Payment
-from billing.money import parse_amount, to_str
-from billing.service import PAYABLE, lock, refresh_awaiting_payment
+from billing.money import outstanding, parse_amount, to_str
+from billing.service import PAYABLE, get_visible_invoice, lock, settle
+from server.auth import Caller
 from server.db import utcnow
 from server.errors import DomainError, Invalid
 from server.extensions import db
 from server.models import Ticket
-from server.services.tickets import apply_status
+from server.services.rules import check_staff
 from server.services.timeline import append_event
+
+# A payment recorded by hand may be dated a little ahead (time zones), not in the future.
+FUTURE_SLACK = timedelta(days=1)
 
 
 class PaymentRefused(DomainError):
-    """A signed payment report that cannot be applied; nothing was changed."""
+    """A payment that cannot be applied; nothing was changed."""
 
     status, code, title = 422, "payment_refused", "Payment refused"
 
@@ -32,9 +37,7 @@ def record_payment(
     reference: str | None,
     webhook_id: str | None,
 ) -> Payment:
-    """Apply a payment the ERP reported. Partial payments add up; the one that settles
-    the invoice marks it paid and closes a resolved ticket. Anything that cannot be
-    applied raises PaymentRefused before a single row is written."""
+    """Apply a payment the ERP reported (by invoice number)."""
     invoice = db.session.scalar(
         select(Invoice).where(Invoice.number == invoice_number, Invoice.kind == "invoice")
     )
@@ -42,9 +45,69 @@ def record_payment(
         raise PaymentRefused(f"No invoice {invoice_number!r}.", code="unknown_invoice")
     ticket = db.session.get(Ticket, invoice.ticket_id)
     lock(ticket, invoice)
+    return apply_payment(
+        invoice,
+        ticket,
+        None,
+        amount=amount,
+        currency=currency,
+        paid_at=paid_at,
+        reference=reference,
+        webhook_id=webhook_id,
+    )
+
+
+def record_staff_payment(
+    caller: Caller,
+    invoice_id: int,
+    *,
+    amount: str,
+    currency: str,
+    method: str,
+    paid_at: datetime,
+    reference: str | None = None,
+) -> Payment:
+    """Staff record a payment on an invoice in their scope (bank transfer, card, cash...)."""
+    invoice = get_visible_invoice(caller, invoice_id)
+    check_staff(caller)
+    ticket = db.session.get(Ticket, invoice.ticket_id)
+    lock(ticket, invoice)
+    if invoice.kind != "invoice":
+        raise PaymentRefused(
+            f"{invoice.number} is a credit note; it takes no payments.", code="invoice_not_payable"
+        )
+    if paid_at > utcnow() + FUTURE_SLACK:
+        raise Invalid("A payment cannot be dated in the future.", errors={"paid_at": ["future"]})
+    return apply_payment(
+        invoice,
+        ticket,
+        caller,
+        amount=amount,
+        currency=currency,
+        paid_at=paid_at,
+        reference=reference,
+        method=method,
+    )
+
+
+def apply_payment(
+    invoice: Invoice,
+    ticket: Ticket,
+    actor: Caller | None,
+    *,
+    amount: str,
+    currency: str,
+    paid_at: datetime,
+    reference: str | None,
+    method: str | None = None,
+    webhook_id: str | None = None,
+) -> Payment:
+    """The payment rules, for the ERP and staff alike (the caller holds ticket and invoice):
+    the invoice's currency, a positive amount, an issued invoice, never more than is
+    outstanding. Anything that cannot be applied raises before a single row is written."""
     if currency != invoice.currency:
         raise PaymentRefused(
-            f"Invoice {invoice.number} is in {invoice.currency}, not {currency}.",
+            f"Invoice {invoice.number or invoice.id} is in {invoice.currency}, not {currency}.",
             code="currency_mismatch",
         )
     try:
@@ -55,13 +118,13 @@ def record_payment(
         raise Invalid("Not a valid amount.", errors={"amount": ["must be positive"]})
     if invoice.status not in PAYABLE and invoice.status != "paid":
         raise PaymentRefused(
-            f"Invoice {invoice.number} is {invoice.status}; it takes no payments.",
+            f"Invoice {invoice.number or invoice.id} is {invoice.status}; it takes no payments.",
             code="invoice_not_payable",
         )
-    outstanding = invoice.gross_total - invoice.amount_paid
-    if value > outstanding:
+    due = outstanding(invoice.gross_total, invoice.amount_credited, invoice.amount_paid)
+    if value > due:
         raise PaymentRefused(
-            f"{to_str(value)} is more than the {to_str(outstanding)} outstanding on "
+            f"{to_str(value)} is more than the {to_str(max(due, Decimal('0.00')))} outstanding on "
             f"{invoice.number}.",
             code="overpayment",
         )
@@ -72,31 +135,32 @@ def record_payment(
         paid_at=paid_at,
         reference=reference,
         webhook_id=webhook_id,
+        source="erp" if actor is None else "staff",
+        method=method,
+        recorded_by_id=actor.user.id if actor is not None else None,
         received_at=utcnow(),
     )
     db.session.add(payment)
     invoice.amount_paid = invoice.amount_paid + value
-    settled = invoice.amount_paid == invoice.gross_total
+    settled = value == due
     invoice.status = "paid" if settled else "partially_paid"
     if settled:
         invoice.paid_at = max(paid_at, *_earlier_payments(invoice))
     db.session.flush()
-    append_event(
-        ticket,
-        "payment_received",
-        None,
-        {
-            "invoice_id": invoice.id,
-            "number": invoice.number,
-            "amount": to_str(value),
-            "currency": currency,
-            "reference": reference,
-            "outstanding": to_str(invoice.gross_total - invoice.amount_paid),
-        },
-        visibility="staff",
-    )
+    data = {
+        "invoice_id": invoice.id,
+        "number": invoice.number,
+        "amount": to_str(value),
+        "currency": currency,
+        "reference": reference,
+        "source": payment.source,
+        "outstanding": to_str(due - value),
+    }
+    if method:
+        data["method"] = method
+    append_event(ticket, "payment_received", actor, data, visibility="staff")
     if settled:
-        _settled(invoice, ticket)
+        settle(invoice, ticket)
     return payment
 
 
@@ -105,9 +169,7 @@ def _earlier_payments(invoice: Invoice) -> list[datetime]:
     return list(db.session.scalars(select(Payment.paid_at).where(Payment.invoice_id == invoice.id)))
 
 
-def _settled(invoice: Invoice, ticket: Ticket) -> None:
-    webhooks.emit("invoice.paid", webhooks.invoice_data(invoice, ticket))
-    refresh_awaiting_payment(ticket)
-    if not ticket.awaiting_payment and ticket.status == "resolved":
-        # `ticket.closed` goes out from the flush hook, like every other close.
-        apply_status(ticket, "closed", None, f"Invoice {invoice.number} paid in full.")
+def payments_of(invoice: Invoice) -> list[Payment]:
+    return db.session.scalars(
+        select(Payment).where(Payment.invoice_id == invoice.id).order_by(Payment.id)
+    ).all()

@@ -22,7 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from billing import payments, signing
 from billing.models import Invoice, ReceivedWebhook, RejectedPayment
-from billing.money import to_str
+from billing.money import outstanding, to_str
 from billing.schemas import PaymentInSchema
 from server import json_body
 from server.db import utcnow
@@ -114,7 +114,9 @@ def receive(body: bytes, webhook_id: str) -> dict:
         "invoice_number": invoice.number,
         "invoice_status": invoice.status,
         "amount_paid": to_str(invoice.amount_paid),
-        "outstanding": to_str(invoice.gross_total - invoice.amount_paid),
+        "outstanding": to_str(
+            outstanding(invoice.gross_total, invoice.amount_credited, invoice.amount_paid)
+        ),
     }
 
 

@@ -7,10 +7,10 @@ import json
 import re
 from decimal import Decimal
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from billing.models import DELIVERY_STATUSES, EVENT_TYPES
-from billing.money import to_str
+from billing.models import DELIVERY_STATUSES, EVENT_TYPES, PAYMENT_METHODS
+from billing.money import outstanding, price_str, to_str
 from billing.webhooks import invoice_links
 from server.schemas.ids import id_field
 
@@ -46,7 +46,7 @@ class LabourCategoryCreateSchema(Schema):
 class LabourCategorySchema(Schema):
     id = fields.Integer()
     name = fields.String()
-    hourly_rate = fields.Function(lambda c: _plain(c.hourly_rate))
+    hourly_rate = fields.Function(lambda c: price_str(c.hourly_rate))
     created_at = fields.DateTime()
 
 
@@ -66,16 +66,23 @@ class ContractorRateSchema(Schema):
 
 
 class InvoiceLineSchema(Schema):
+    id = fields.Integer(metadata={"description": "`line_id` when crediting this line"})
     position = fields.Integer()
     kind = fields.String(metadata={"description": "`labour`, `material` or `callout`"})
     description = fields.String()
     quantity = fields.Function(lambda line: _plain(line.quantity))
     unit_code = fields.String(metadata={"description": "UN/ECE Rec. 20, e.g. HUR, C62"})
-    unit_price = fields.Function(lambda line: _plain(line.unit_price))
+    unit_price = fields.Function(
+        lambda line: price_str(line.unit_price),
+        metadata={"description": 'at least 2 decimals: "18.50" stays "18.50"'},
+    )
     vat_rate = fields.Function(lambda line: _plain(line.vat_rate))
     net = fields.Function(lambda line: to_str(line.net))
     time_entry_id = fields.String(allow_none=True)
     material_id = fields.String(allow_none=True)
+    credited_line_id = fields.Integer(
+        allow_none=True, metadata={"description": "on a credit note: the line it credits"}
+    )
 
 
 def _money(name):
@@ -99,8 +106,16 @@ class InvoiceSchema(Schema):
     vat_total = _money("vat_total")
     gross_total = _money("gross_total")
     amount_paid = _money("amount_paid")
+    amount_credited = fields.Function(
+        lambda i: to_str(i.amount_credited),
+        metadata={"description": "gross of the credit notes issued against this invoice"},
+    )
     outstanding = fields.Function(
-        lambda i: to_str(i.gross_total - i.amount_paid) if i.kind == "invoice" else "0"
+        lambda i: to_str(outstanding_of(i)),
+        metadata={
+            "description": "gross_total - amount_credited - amount_paid (0 on a credit note "
+            "and a fully credited invoice; negative: owed back to the customer)"
+        },
     )
     issue_date = fields.Date(allow_none=True)
     due_date = fields.Date(allow_none=True)
@@ -117,6 +132,12 @@ class InvoiceSchema(Schema):
     links = fields.Function(invoice_links)
 
 
+def outstanding_of(invoice) -> Decimal:
+    if invoice.kind != "invoice" or invoice.status == "credited":
+        return Decimal("0.00")
+    return outstanding(invoice.gross_total, invoice.amount_credited, invoice.amount_paid)
+
+
 class InvoiceListQuerySchema(Schema):
     ticket_id = id_field(strict=False)
 
@@ -125,13 +146,74 @@ class DraftCreateSchema(Schema):
     ticket_id = id_field(required=True)
 
 
+class CreditLineSchema(Schema):
+    line_id = id_field(required=True, metadata={"description": "an invoice line's id"})
+    quantity = DecimalString(
+        metadata={"description": "how much of the line to credit; default: all that is left"}
+    )
+
+
 class CreditNoteCreateSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    lines = fields.List(
+        fields.Nested(CreditLineSchema),
+        validate=validate.Length(min=1, max=500),
+        metadata={"description": "credit these lines (or quantities of them); default: all"},
+    )
+
+
+# Payments -------------------------------------------------------------------
+
+
+class PaymentCreateSchema(Schema):
+    amount = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=40),
+        metadata={"description": "a decimal string in the invoice's currency", "example": "120.00"},
+    )
+    currency = fields.String(required=True, validate=validate.Length(equal=3))
+    method = fields.String(required=True, validate=validate.OneOf(PAYMENT_METHODS))
+    paid_at = fields.AwareDateTime(required=True)
+    reference = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+
+
+class InvoiceBalanceSchema(Schema):
+    id = fields.Integer()
+    number = fields.String(allow_none=True)
+    status = fields.String()
+    gross_total = _money("gross_total")
+    amount_paid = _money("amount_paid")
+    amount_credited = _money("amount_credited")
+    outstanding = fields.Function(lambda i: to_str(outstanding_of(i)))
+
+
+class PaymentSchema(Schema):
+    id = fields.Integer()
+    invoice_id = fields.Integer()
+    amount = fields.Function(lambda p: to_str(p.amount))
+    currency = fields.String()
+    source = fields.String(metadata={"description": "`erp` or `staff`"})
+    method = fields.String(
+        allow_none=True,
+        metadata={"description": f"{', '.join(PAYMENT_METHODS)}; null from the ERP"},
+    )
+    paid_at = fields.DateTime()
+    reference = fields.String(allow_none=True)
+    recorded_by_id = fields.Integer(allow_none=True)
+    received_at = fields.DateTime()
+    invoice = fields.Nested(
+        InvoiceBalanceSchema, metadata={"description": "the invoice after this payment"}
+    )
 
 
 class ExportQuerySchema(Schema):
     start = fields.Date(data_key="from", metadata={"description": "first day, inclusive"})
     end = fields.Date(data_key="to", metadata={"description": "last day, inclusive"})
+
+    @validates_schema
+    def _ordered(self, data, **kwargs):
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            raise ValidationError("`from` is after `to`.", field_name="from")
 
 
 class XmlQuerySchema(Schema):

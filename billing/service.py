@@ -12,12 +12,12 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 
-from billing import drafting, webhooks
-from billing.models import Invoice, InvoiceLine, LabourCategory
+from billing import crediting, drafting, webhooks
+from billing.models import Invoice, InvoiceLine, LabourCategory, Payment
 from billing.money import Line as MoneyLine
-from billing.money import compute_invoice, credit_note_lines, to_str
+from billing.money import compute_invoice, credit_part, outstanding, to_str
 from server.auth import Caller
 from server.db import utcnow
 from server.errors import Conflict, NotFound
@@ -26,6 +26,7 @@ from server.models import Ticket
 from server.scope import get_visible_ticket, visible_tickets
 from server.services.counters import next_value
 from server.services.rules import check_staff
+from server.services.tickets import close_if_due
 from server.services.timeline import append_event
 
 SERIES = {"invoice": "INV", "credit_note": "CN"}
@@ -104,22 +105,27 @@ def _bill_to(ticket: Ticket) -> str:
 
 
 def refresh_awaiting_payment(ticket: Ticket) -> None:
-    """A chargeable ticket waits while any of its invoices is unpaid (drafts count)."""
-    ticket.awaiting_payment = bool(
-        db.session.scalar(
-            select(
-                exists().where(
-                    Invoice.ticket_id == ticket.id,
-                    Invoice.kind == "invoice",
-                    Invoice.status.in_(UNPAID),
-                )
-            )
+    """A chargeable ticket waits while any of its invoices is unpaid (drafts count); it
+    is paid in full when one is paid and none is unpaid (the closing rule reads both)."""
+
+    def any_invoice(*statuses: str) -> bool:
+        condition = exists().where(
+            Invoice.ticket_id == ticket.id,
+            Invoice.kind == "invoice",
+            Invoice.status.in_(statuses),
         )
-    )
+        return bool(db.session.scalar(select(condition)))
+
+    ticket.awaiting_payment = any_invoice(*UNPAID)
+    ticket.paid_in_full = not ticket.awaiting_payment and any_invoice("paid")
 
 
 def _add_lines(invoice: Invoice, lines, sources=None) -> None:
     computed, totals = compute_invoice(lines, invoice.currency)
+    _store_lines(invoice, computed, totals, sources)
+
+
+def _store_lines(invoice: Invoice, computed, totals, sources=None) -> None:
     invoice.net_total = totals.net_total
     invoice.vat_total = totals.vat_total
     invoice.gross_total = totals.gross_total
@@ -166,7 +172,7 @@ def create_draft_invoice(
     _add_lines(invoice, draft.lines, draft.sources)
     db.session.add(invoice)
     db.session.flush()
-    ticket.awaiting_payment = True
+    refresh_awaiting_payment(ticket)
     data = {"invoice_id": invoice.id, "gross_total": to_str(invoice.gross_total)}
     if delivery_note is not None:
         data["delivery_note"] = delivery_note.number
@@ -249,11 +255,17 @@ def issue_invoice(caller: Caller, invoice_id: int) -> Invoice:
     return issue(invoice, ticket, caller)
 
 
-def credit_invoice(caller: Caller, invoice_id: int, reason: str) -> Invoice:
-    """Issue a credit note for the whole invoice: same lines, negated quantities.
+def credit_invoice(
+    caller: Caller, invoice_id: int, reason: str, lines: list[dict] | None = None
+) -> Invoice:
+    """Issue a credit note for the whole invoice, or for chosen lines or quantities of it
+    (`lines`: [{line_id, quantity?}], a quantity defaulting to all that is left of it).
 
-    The credited invoice's work becomes billable again, and the ticket stops waiting
-    for payment unless another invoice of it is unpaid."""
+    Its lines are the credited quantities negated at the same prices, so its totals are
+    the exact negation of the credited part. When nothing is left to credit the invoice
+    becomes `credited`: its work can be invoiced again, and the ticket stops waiting for
+    payment unless another invoice of it is unpaid. A partial credit lowers what is
+    outstanding; if payments already cover the rest, the invoice is paid."""
     invoice = get_visible_invoice(caller, invoice_id)
     ticket = db.session.get(Ticket, invoice.ticket_id)
     lock(ticket, invoice)
@@ -266,6 +278,8 @@ def credit_invoice(caller: Caller, invoice_id: int, reason: str) -> Invoice:
             else "This invoice is already credited."
         )
         raise Conflict(detail, code="invoice_not_creditable")
+    left = crediting.uncredited(invoice)
+    chosen = crediting.choose(invoice, left, lines)
     note = Invoice(
         kind="credit_note",
         credited_invoice_id=invoice.id,
@@ -278,26 +292,58 @@ def credit_invoice(caller: Caller, invoice_id: int, reason: str) -> Invoice:
         warnings="[]",
         created_at=utcnow(),
     )
-    sources = [(line.time_entry_id, line.material_id) for line in invoice.lines]
-    _add_lines(note, credit_note_lines(money_lines(invoice)), sources)
+    taken = {line.id: quantity for line, quantity in chosen}
+    credited_lines = [line for line in invoice.lines if line.id in taken]
+    computed, totals = credit_part(
+        money_lines(invoice),
+        [line.quantity - left[line.id] for line in invoice.lines],
+        [taken.get(line.id, Decimal(0)) for line in invoice.lines],
+        invoice.currency,
+    )
+    sources = [(line.time_entry_id, line.material_id) for line in credited_lines]
+    _store_lines(note, computed, totals, sources)
+    for note_line, line in zip(note.lines, credited_lines, strict=True):
+        note_line.credited_line_id = line.id
     db.session.add(note)
     db.session.flush()
     issue(note, ticket, caller)
-    invoice.status = "credited"
+    invoice.amount_credited = invoice.amount_credited - note.gross_total
+    whole = not any(left[line_id] - taken.get(line_id, 0) for line_id in left)
+    due = outstanding(invoice.gross_total, invoice.amount_credited, invoice.amount_paid)
+    settled = False
+    if whole or (due <= 0 and invoice.amount_paid == 0):
+        invoice.status = "credited"
+    elif due <= 0 and invoice.status != "paid":
+        invoice.status, settled = "paid", True
+        invoice.paid_at = db.session.scalar(
+            select(func.max(Payment.paid_at)).where(Payment.invoice_id == invoice.id)
+        )
     db.session.flush()
     refresh_awaiting_payment(ticket)
-    append_event(
-        ticket,
-        "invoice_credited",
-        caller,
-        {
-            "invoice_id": invoice.id,
-            "number": invoice.number,
-            "credit_note_id": note.id,
-            "credit_note_number": note.number,
-            "reason": reason,
-        },
-        visibility="staff",
-    )
+    data = {
+        "invoice_id": invoice.id,
+        "number": invoice.number,
+        "credit_note_id": note.id,
+        "credit_note_number": note.number,
+        "reason": reason,
+        "credited": to_str(-note.gross_total),
+        "outstanding": to_str(due if invoice.status != "credited" else Decimal("0.00")),
+    }
+    if not whole:
+        data["lines"] = [
+            {"line_id": line.id, "quantity": to_str(quantity.normalize())}
+            for line, quantity in chosen
+        ]
+    append_event(ticket, "invoice_credited", caller, data, visibility="staff")
     webhooks.emit("invoice.credited", webhooks.invoice_data(note, ticket, credited=invoice))
+    if settled:
+        settle(invoice, ticket)
     return note
+
+
+def settle(invoice: Invoice, ticket: Ticket) -> None:
+    """Nothing is outstanding any more (the last payment, or a credit for the rest):
+    `invoice.paid` out, and the closing rule decides whether the ticket closes now."""
+    webhooks.emit("invoice.paid", webhooks.invoice_data(invoice, ticket))
+    refresh_awaiting_payment(ticket)
+    close_if_due(ticket, settled_by=f"Invoice {invoice.number}")

@@ -46,6 +46,12 @@ SETTINGS = (
         "30",
         "received webhook-ids are kept this long for deduplication",
     ),
+    Setting(
+        "IDEMPOTENCY_KEY_RETENTION_HOURS",
+        "int",
+        "72",
+        "how long an `Idempotency-Key` and its answer are remembered",
+    ),
     Setting("XERO_ACCOUNT_CODE", "str", "200", "account code of the Xero export"),
     Setting("XERO_TAX_TYPE", "str", "OUTPUT2", "tax type of taxed lines in the Xero export"),
     Setting(

@@ -60,6 +60,7 @@ def invoice_data(invoice: Invoice, ticket: Ticket, credited: Invoice | None = No
         "vat_total": to_str(invoice.vat_total),
         "gross_total": to_str(invoice.gross_total),
         "amount_paid": to_str(invoice.amount_paid),
+        "amount_credited": to_str(invoice.amount_credited),
         "issue_date": invoice.issue_date.isoformat() if invoice.issue_date else None,
         "due_date": invoice.due_date.isoformat() if invoice.due_date else None,
         "bill_to": invoice.bill_to,

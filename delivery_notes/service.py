@@ -20,7 +20,7 @@ from delivery_notes.snapshots import compute_content_sha256, freeze_context, sel
 from server import changes
 from server.auth import Caller
 from server.db import utcnow
-from server.domain import workflow
+from server.domain import closing, workflow
 from server.errors import Conflict, DomainError
 from server.extensions import db
 from server.models import Attachment, Device, OutboxMessage, Ticket
@@ -179,8 +179,10 @@ def _repushed(
 
 
 def _apply_effect(caller: Caller, ticket: Ticket, note: DeliveryNote, device) -> None:
-    """Included work is resolved (and closes per the closing rule); chargeable work
-    signals billing. Anything not possible now becomes a conflict event."""
+    """A chargeable ticket's work is drafted (billing, through the signal) and then the
+    ticket is resolved, whatever its billing; the closing rule then closes included
+    work. Drafting comes first, so the ticket waits for payment before it is resolved.
+    Anything not possible now becomes a conflict event."""
     if ticket.status == "closed":
         _conflict(ticket, caller, device, note, "The ticket was already closed; it stays closed.")
         return
@@ -190,8 +192,13 @@ def _apply_effect(caller: Caller, ticket: Ticket, note: DeliveryNote, device) ->
                 note_signed.send(note, ticket=ticket, caller=caller)
         except DomainError as refusal:
             _conflict(ticket, caller, device, note, refusal.detail, code=refusal.code)
-        return
-    if ticket.status == "resolved":
+    resolve_on_note(caller, ticket, note, device)
+
+
+def resolve_on_note(caller: Caller, ticket: Ticket, note: DeliveryNote, device) -> None:
+    """The customer's signature resolves the ticket (a status event naming the note);
+    one small step, so a check that holds a note back can wrap it."""
+    if not closing.note_resolves(state_of(ticket)):
         return
     try:
         if caller.role not in workflow.STAFF_ROLES and not is_participant(caller, ticket):
@@ -204,7 +211,7 @@ def _apply_effect(caller: Caller, ticket: Ticket, note: DeliveryNote, device) ->
         ticket,
         "resolved",
         caller,
-        f"Delivery note {note.number} signed.",
+        f"Signed delivery note {note.number}.",
         device_time=note.signed_at,
     )
 

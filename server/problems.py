@@ -446,6 +446,44 @@ PROBLEMS: tuple[Problem, ...] = (
         "the payment is more than the outstanding amount (kept for staff)",
         _B,
     ),
+    Problem(
+        "idempotency_key_invalid",
+        400,
+        "Bad request",
+        "`Idempotency-Key` is not 1-255 printable ASCII characters (a quoted string or token)",
+        _S,
+    ),
+    Problem(
+        "idempotency_key_reused",
+        422,
+        "Validation failed",
+        "the same user's `Idempotency-Key` was used before for another method, path or body",
+        _S,
+    ),
+    Problem(
+        "idempotency_key_in_use",
+        409,
+        "Conflict",
+        "a request with this `Idempotency-Key` is still running",
+        _S,
+    ),
+    Problem(
+        "credit_exceeds_invoice",
+        422,
+        "Validation failed",
+        (
+            "a credit line is unknown, repeated, zero, over 3 decimals or more than is left "
+            "to credit (see `errors.lines.<i>`)"
+        ),
+        _B,
+    ),
+    Problem(
+        "nothing_to_credit",
+        422,
+        "Validation failed",
+        "nothing is left to credit on the invoice",
+        _B,
+    ),
 )
 
 REGISTRY: dict[str, Problem] = {problem.code: problem for problem in PROBLEMS}

@@ -36,6 +36,11 @@ def dec(value: Decimal | None) -> str | None:
     return None if value is None else format(value.normalize(), "f")
 
 
+def price(value: Decimal | None) -> str | None:
+    """A price at its column's scale, 2 places: "18.50" pushed comes back "18.50"."""
+    return None if value is None else format(value.quantize(Decimal("0.01")), "f")
+
+
 def ticket_record(ticket, context) -> dict:
     """A ticket with what a contractor needs on site: address, tenant, access, certificates.
     `ticket` is a row of sync.pull's ticket query (with its block's and unit's fields)."""
@@ -102,7 +107,7 @@ def material_record(material, context) -> dict:
         "description": material.description,
         "quantity": dec(material.quantity),
         "unit": material.unit,
-        "unit_price": dec(material.unit_price),
+        "unit_price": price(material.unit_price),
         "chargeable": material.chargeable,
         "created_at": material.created_at,
     }

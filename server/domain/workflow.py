@@ -35,6 +35,8 @@ class TicketState:
     billing: str
     triaged: bool
     awaiting_payment: bool = False
+    # Chargeable work: an invoice of the ticket is paid in full and none is outstanding.
+    paid_in_full: bool = False
 
 
 def needs_triage(state: TicketState) -> bool:
@@ -99,8 +101,3 @@ def check_can_close(state: TicketState) -> None:
             "ticket_awaiting_payment",
             "This chargeable ticket closes when its invoice is paid in full.",
         )
-
-
-def closes_on_resolve(state: TicketState, grace_seconds: int) -> bool:
-    """An included ticket closes as soon as it is resolved (after the grace period)."""
-    return state.billing == "included" and grace_seconds == 0

@@ -1,6 +1,7 @@
 """Typed SQLAlchemy 2 models of the server package; importing this registers them all."""
 
 from server.models.auth import Device, LoginFailure, RefreshToken, TokenFamily
+from server.models.idempotency import IdempotencyKey
 from server.models.mail import InboundMail, PasswordToken, SignupRequest
 from server.models.notifications import Counter, Holiday, Notification, OutboxMessage, SlaPolicy
 from server.models.people import ROLES, Department, User, department_members
@@ -33,6 +34,7 @@ __all__ = [
     "Department",
     "Device",
     "Holiday",
+    "IdempotencyKey",
     "InboundMail",
     "LoginFailure",
     "Material",

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -81,6 +82,8 @@ class Ticket(Base):
     last_customer_activity_at: Mapped[datetime | None] = mapped_column()
     # Set by billing while an invoice is unpaid: a chargeable ticket closes when paid.
     awaiting_payment: Mapped[bool] = mapped_column(default=False)
+    # Set by billing: an invoice is paid in full and none is outstanding (closing rule).
+    paid_in_full: Mapped[bool] = mapped_column(default=False, server_default=false())
     sla_response_due_at: Mapped[datetime | None] = mapped_column()
     sla_resolution_due_at: Mapped[datetime | None] = mapped_column()
     sla_breached_at: Mapped[datetime | None] = mapped_column()

@@ -110,7 +110,14 @@ class TicketSchema(Schema):
     first_response_at = fields.DateTime(allow_none=True)
     resolved_at = fields.DateTime(allow_none=True)
     closed_at = fields.DateTime(allow_none=True)
-    awaiting_payment = fields.Boolean()
+    awaiting_payment = fields.Boolean(
+        metadata={"description": "chargeable: an invoice of the ticket is not paid yet"}
+    )
+    paid_in_full = fields.Boolean(
+        metadata={
+            "description": "chargeable: its invoice is paid in full (it closes when resolved)"
+        }
+    )
     sla_response_due_at = fields.DateTime(allow_none=True)
     sla_resolution_due_at = fields.DateTime(allow_none=True)
     sla_breached_at = fields.DateTime(allow_none=True)

@@ -14,6 +14,7 @@ def state_of(ticket: Ticket) -> workflow.TicketState:
         billing=ticket.billing,
         triaged=ticket.triaged_at is not None,
         awaiting_payment=ticket.awaiting_payment,
+        paid_in_full=ticket.paid_in_full,
     )
 
 

@@ -1,4 +1,5 @@
-"""Worker jobs over tickets: record SLA warnings and breaches, close resolved included work.
+"""Worker jobs over tickets: record SLA warnings and breaches, close resolved work that
+is due (the closing rule).
 
 A breach or warning is recorded once per clock (`first_response`, `resolution`) as a
 `staff` timeline event by the system, and staff on the ticket are notified. The
@@ -23,8 +24,7 @@ from server.extensions import db
 from server.models import SlaPolicy, Ticket, TicketEvent
 from server.services import sla
 from server.services.notify import notify
-from server.services.rules import state_of
-from server.services.tickets import apply_status
+from server.services.tickets import close_if_due
 from server.services.timeline import append_event
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ SLACK = timedelta(seconds=60)
 def run(now: datetime) -> dict[str, int]:
     """The `sla` worker job."""
     counts = check_sla(now)
-    counts["closed"] = close_resolved_included(now)
+    counts["closed"] = close_resolved(now)
     return counts
 
 
@@ -169,40 +169,30 @@ def check_sla(now: datetime) -> dict[str, int]:
     return counts
 
 
-def close_resolved_included(now: datetime) -> int:
-    """Close `included` tickets resolved longer than INCLUDED_CLOSE_GRACE_SECONDS ago.
+def close_resolved(now: datetime) -> int:
+    """Close resolved tickets the closing rule (server.domain.closing) says are due:
+    `included` work resolved longer than INCLUDED_CLOSE_GRACE_SECONDS ago, and (a
+    safety net: they close at once when paid or resolved) paid `chargeable` work.
 
-    With no grace period (the default) they close at once when resolved, in
-    server.services.tickets.apply_status, and there is nothing to do here.
-    """
+    With no grace period (the default) included work closes when it is resolved, in
+    server.services.tickets.apply_status."""
     grace = current_app.config["INCLUDED_CLOSE_GRACE_SECONDS"]
-    if grace <= 0:
-        return 0
-    cutoff = now - timedelta(seconds=grace)
-    due = (
-        Ticket.status == "resolved",
-        Ticket.billing == "included",
-        Ticket.resolved_at <= cutoff,
-    )
+    due = [
+        and_(
+            Ticket.billing == "chargeable",
+            Ticket.paid_in_full.is_(True),
+            Ticket.awaiting_payment.is_(False),
+        )
+    ]
+    if grace > 0:
+        cutoff = now - timedelta(seconds=grace)
+        due.append(and_(Ticket.billing == "included", Ticket.resolved_at <= cutoff))
+    query = select(Ticket.id).where(Ticket.status == "resolved", or_(*due)).limit(BATCH)
     closed = 0
-    for ticket_id in db.session.scalars(select(Ticket.id).where(*due).limit(BATCH)).all():
+    for ticket_id in db.session.scalars(query).all():
         try:
             ticket = _lock(ticket_id)
-            still_due = ticket is not None and ticket.status == "resolved"
-            still_due = still_due and ticket.billing == "included" and ticket.resolved_at <= cutoff
-            if still_due:
-                try:
-                    workflow.check_can_close(state_of(ticket))
-                except workflow.Refused:
-                    still_due = False
-            if still_due:
-                hours = grace / 3600
-                apply_status(
-                    ticket,
-                    "closed",
-                    None,
-                    f"Included work closes {hours:g} h after it is resolved.",
-                )
+            if ticket is not None and close_if_due(ticket, now=now):
                 closed += 1
             db.session.commit()
         except Exception:

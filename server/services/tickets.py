@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from server.auth import Caller
 from server.db import utcnow
-from server.domain import workflow
+from server.domain import closing, workflow
 from server.errors import Forbidden, Invalid
 from server.extensions import db
 from server.models import Block, Department, Ticket, TicketType, Unit, User
@@ -215,8 +215,26 @@ def apply_status(
     event = append_event(ticket, "status_changed", actor, data, device_time=device_time, at=now)
     title = f"Ticket {status.replace('_', ' ')}: {ticket.summary}"
     notify(ticket, event, actor, title, reason or title)
-    grace = current_app.config["INCLUDED_CLOSE_GRACE_SECONDS"]
-    if status == "resolved" and workflow.closes_on_resolve(state_of(ticket), grace):
-        apply_status(ticket, "closed", None, "Included work closes when resolved.")
+    if status == "resolved" and close_if_due(ticket, now=now):
         return
     sla.refresh(ticket)
+
+
+def close_if_due(
+    ticket: Ticket, *, settled_by: str | None = None, now: datetime | None = None
+) -> bool:
+    """Close a held ticket if the closing rule (server.domain.closing) says it closes now:
+    called when it is resolved, when billing settles its invoice and by the worker.
+    `ticket.closed` goes out from billing's flush hook, like every other close."""
+    now = now or utcnow()
+    resolved_for = (now - ticket.resolved_at).total_seconds() if ticket.resolved_at else 0.0
+    reason = closing.close_reason(
+        state_of(ticket),
+        grace_seconds=current_app.config["INCLUDED_CLOSE_GRACE_SECONDS"],
+        resolved_seconds=resolved_for,
+        settled_by=settled_by,
+    )
+    if reason is None:
+        return False
+    apply_status(ticket, "closed", None, reason)
+    return True

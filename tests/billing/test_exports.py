@@ -50,7 +50,8 @@ def test_invoice_lines_export_decimal_strings_and_escapes_formulas(shop, billed)
         (credit, "callout", "-45.00"),
     ]
     assert rows[1]["description"] == '\'=HYPERLINK("http://evil.example","Click")'
-    assert rows[1]["quantity"] == "2.0000" and rows[4]["quantity"] == "-2.0000"
+    assert rows[1]["quantity"] == "2.000" and rows[4]["quantity"] == "-2.000"
+    assert rows[1]["unit_price"] == "18.50" and rows[1]["vat_rate"] == "20.00"
     assert rows[0]["issue_date"] == TODAY
 
 
@@ -75,7 +76,7 @@ def test_the_date_range_is_inclusive_and_filters(shop, billed):
 
 def test_tickets_and_materials_exports(shop, billed):
     [ticket] = export(shop, "tickets")
-    assert ticket["billing"] == "chargeable" and ticket["awaiting_payment"] == "False"
+    assert ticket["billing"] == "chargeable" and ticket["awaiting_payment"] == "false"
     assert ticket["unit"] == "Flat 12" and ticket["reporter"] == "Zoë Łukasiewicz"
     [material] = export(shop, "materials")
     assert material["description"].startswith("'=HYPERLINK")
@@ -98,9 +99,9 @@ def test_the_xero_export_has_xeros_columns_one_row_per_line(shop, billed):
     ]
     assert len(rows) == 6
     first = rows[0]
-    assert first["ContactName"] == "Zoë Łukasiewicz" and first["UnitAmount"] == "52.5000"
+    assert first["ContactName"] == "Zoë Łukasiewicz" and first["UnitAmount"] == "52.50"
     assert first["AccountCode"] == "200" and first["TaxType"] == "OUTPUT2"
-    assert rows[3]["Quantity"] == "-1.5000"  # the credit note's lines
+    assert rows[3]["Quantity"] == "-1.500"  # the credit note's lines
 
 
 def test_staff_export_only_their_scope_and_customers_cannot_export(shop, billed):
@@ -136,3 +137,46 @@ def test_the_cli_writes_files_atomically_with_a_manifest(shop, billed, runner, t
         assert len(data) == entry["bytes"]
         assert len(data.decode("utf-8").splitlines()) == entry["rows"] + 1
     assert not list(out.glob(".*.tmp"))
+
+
+def test_every_file_prints_booleans_money_and_quantities_alike(shop, billed):
+    [entry] = export(shop, "time_entries")
+    [material] = export(shop, "materials")
+    [ticket] = export(shop, "tickets")
+    invoices = export(shop, "invoices")
+    lines = export(shop, "invoice_lines")
+    xero = export(shop, "xero_invoices")
+
+    assert (entry["chargeable"], material["chargeable"]) == ("true", "true")
+    assert (ticket["awaiting_payment"], ticket["paid_in_full"]) == ("false", "false")
+    assert material["quantity"] == lines[1]["quantity"] == xero[1]["Quantity"] == "2.000"
+    assert lines[0]["quantity"] == xero[0]["Quantity"] == "1.500"  # hours, same scale
+    assert material["unit_price"] == lines[1]["unit_price"] == xero[1]["UnitAmount"] == "18.50"
+    for row in invoices:
+        for name in ("net_total", "vat_total", "gross_total", "amount_paid", "amount_credited"):
+            assert row[name].lstrip("-").split(".")[1].__len__() == 2, (name, row[name])
+    assert invoices[0]["amount_credited"] == invoices[0]["gross_total"]
+
+
+def test_from_after_to_is_refused(shop, runner, tmp_path):
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    response = shop.client.get(
+        "/api/exports/invoices.csv?from=2026-03-02&to=2026-03-01", headers=shop.headers(shop.staff)
+    )
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {"from": ["`from` is after `to`."]}
+    result = runner.invoke(
+        args=[
+            "export",
+            "invoices",
+            "--from",
+            "2026-03-02",
+            "--to",
+            "2026-03-01",
+            "--out",
+            str(tmp_path),
+        ]  # fmt: skip
+    )
+    assert result.exit_code == 2 and "--from is after --to" in result.output
+    assert list(drop.iterdir()) == []

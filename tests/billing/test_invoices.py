@@ -24,10 +24,10 @@ def test_a_draft_bills_chargeable_hours_at_the_category_rate_and_materials_with_
     assert invoice["status"] == "draft" and invoice["number"] is None
     assert [(line["kind"], line["quantity"], line["unit_price"], line["net"]) for line in
             invoice["lines"]] == [
-        ("labour", "1.58", "52.5", "82.95"),
-        ("material", "2", "18.5", "37.00"),
+        ("labour", "1.58", "52.50", "82.95"),
+        ("material", "2", "18.50", "37.00"),
         ("material", "1.5", "3.35", "5.03"),
-        ("callout", "1", "45", "45.00"),
+        ("callout", "1", "45.00", "45.00"),
     ]  # fmt: skip
     assert invoice["lines"][0]["description"] == "Labour 2026-03-12, Şükrü Ñúñez (Plumber)"
     assert invoice["lines"][0]["unit_code"] == "HUR"
@@ -149,7 +149,7 @@ def test_a_credit_note_negates_the_invoice_with_its_own_number(shop):
     for name in ("net_total", "vat_total", "gross_total"):
         assert note[name] == "-" + invoice[name]
     assert [line["quantity"] for line in note["lines"]] == ["-1.58", "-2", "-1"]
-    assert [line["unit_price"] for line in note["lines"]] == ["52.5", "18.5", "45"]
+    assert [line["unit_price"] for line in note["lines"]] == ["52.50", "18.50", "45.00"]
     assert shop.invoice(invoice["id"])["status"] == "credited"
     # Nothing is owed any more: the ticket may close; the work may be invoiced again.
     assert shop.set_status(ticket_id, "resolved").status_code == 200

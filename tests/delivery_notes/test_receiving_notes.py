@@ -33,7 +33,7 @@ def test_signing_an_included_ticket_resolves_and_closes_it(agency, visit):
     assert moves[-2:] == ["resolved", "closed"]
 
 
-def test_signing_a_chargeable_ticket_signals_billing_and_leaves_it_open(agency):
+def test_signing_a_chargeable_ticket_signals_billing_then_resolves_it(agency):
     ticket_id = agency.ticket(billing="chargeable")
     agency.log_time(ticket_id)
     received = []
@@ -45,8 +45,10 @@ def test_signing_a_chargeable_ticket_signals_billing_and_leaves_it_open(agency):
         note = agency.sign(ticket_id)
 
     assert received == [(note["number"], ticket_id, agency.contractor.id)]
-    assert agency.detail(ticket_id)["status"] not in ("resolved", "closed")
-    assert events(agency, ticket_id, "delivery_note_signed")
+    assert agency.detail(ticket_id)["status"] == "resolved"  # it waits for payment
+    [resolved] = events(agency, ticket_id, "status_changed")
+    assert resolved["data"]["to"] == "resolved"
+    assert resolved["data"]["reason"] == f"Signed delivery note {note['number']}."
 
 
 def test_a_billing_refusal_is_kept_as_a_conflict_and_the_note_is_recorded(agency):

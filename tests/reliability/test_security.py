@@ -171,6 +171,12 @@ def request_for(client, method, rule, values, headers, ours):
             "expires_on": "2027-01-01",
         },
         "invoices.credit": {"reason": "Wrong rate"},
+        "invoices.record_payment": {
+            "amount": "1.00",
+            "currency": "GBP",
+            "method": "cash",
+            "paid_at": "2026-04-01T10:00:00+00:00",
+        },
     }
     if rule.endpoint == "attachments.upload":
         return client.post(
@@ -237,6 +243,8 @@ SCOPED = {
     "invoices.xml",
     "invoices.credit",
     "invoices.issue",
+    "invoices.record_payment",
+    "invoices.list_payments",
 }
 
 

@@ -13,7 +13,6 @@ from server.domain.workflow import (
     check_can_close,
     check_staff_update,
     check_status_change,
-    closes_on_resolve,
     needs_triage,
     status_after_reply,
 )
@@ -139,14 +138,6 @@ def test_a_chargeable_ticket_awaiting_payment_closes_for_nobody(role):
 
 def test_a_chargeable_ticket_without_an_open_invoice_may_close():
     check_can_close(state("resolved", billing="chargeable", awaiting_payment=False))
-
-
-@pytest.mark.parametrize(
-    ("billing", "grace", "closes"),
-    [("included", 0, True), ("included", 3600, False), ("chargeable", 0, False)],
-)
-def test_included_work_closes_on_resolve_unless_there_is_a_grace_period(billing, grace, closes):
-    assert closes_on_resolve(state("resolved", billing=billing), grace) is closes
 
 
 @given(
