@@ -28,7 +28,7 @@ from server.scope import is_participant
 from server.services.counters import next_value
 from server.services.rules import state_of
 from server.services.tickets import apply_status
-from server.services.timeline import append_event
+from server.services.timeline import append_event, record_conflict
 
 RENDER_CHANNEL = "delivery_note_pdf"
 # What a re-push is compared on: what the note says (its device `created_at` is not content).
@@ -216,7 +216,7 @@ def _conflict(ticket, caller, device, note, reason: str, *, code=None, rejected=
     if rejected is not None:
         data["recorded"] = {name: _plain(getattr(note, name)) for name in DEVICE_FIELDS}
         data["rejected"] = rejected
-    append_event(ticket, "sync_conflict", caller, data, visibility="staff", device=device)
+    record_conflict(ticket, caller, data, device)
 
 
 def _plain(value):

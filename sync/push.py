@@ -26,7 +26,7 @@ from server.models import (
 )
 from server.scope import ticket_scope, visible_tickets
 from server.services import messages, tickets, work
-from server.services.timeline import append_event
+from server.services.timeline import record_conflict, take_conflict_count
 from sync import attachments, conflicts, records, schemas
 
 
@@ -117,13 +117,13 @@ class Push:
         self.caller = caller
         self.device = caller.device
         self.parsed = parsed
-        self.conflicts = 0
         # Ticket id: its chain head, as locked and moved by bulk writes; once a ticket
         # is loaded whole, the ORM object is the head.
         self.heads: dict[int, work.Head] = {}
         self.tickets: dict[int, Ticket] = {}  # the ones loaded whole
 
     def apply(self) -> dict:
+        take_conflict_count()  # counted from here: what this push records
         self._load_tickets()
         existing = self._load_existing()
         for table in ORDER:
@@ -147,8 +147,9 @@ class Push:
             self._status(data)
         if self.device is not None:
             self.device.last_push_at = utcnow()
-            self.device.pending_conflicts += self.conflicts
-        return {"conflicts": self.conflicts}
+        # Every conflict recorded (here, by the note service, by billing's refusals) went
+        # through record_conflict, which also counted it on the device.
+        return {"conflicts": take_conflict_count()}
 
     def _load_tickets(self) -> None:
         ids, count = set(), 0
@@ -326,15 +327,7 @@ class Push:
         stamp(ticket)
 
     def _conflict(self, ticket: Ticket, detail: str, data: dict) -> None:
-        self.conflicts += 1
-        append_event(
-            ticket,
-            "sync_conflict",
-            self.caller,
-            {"detail": detail, **data},
-            visibility="staff",
-            device=self.device,
-        )
+        record_conflict(ticket, self.caller, {"detail": detail, **data}, self.device)
 
 
 def push(caller: Caller, changes, max_records: int) -> dict:
