@@ -12,6 +12,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from server.db import Base, utcnow
 from server.models.people import User
 
+# What one pushed record may say (sync.schemas checks them): within what the columns
+# below store, and small enough that one record is always one invoice line billing can
+# price, VAT included (billing.money's bounds; tests/billing/test_billing_bounds.py).
+MINUTES_LIMIT = 10_000  # |minutes| of one time entry: a week of work
+QUANTITY_LIMIT = Decimal(1_000_000)  # |quantity| of a material, 3 places
+UNIT_PRICE_LIMIT = Decimal(100_000)  # a material's unit price, 0 to this, 2 places
+
 
 class TimeEntry(Base):
     __tablename__ = "time_entries"
