@@ -14,6 +14,7 @@ from sqlalchemy import case, select, update
 from delivery_notes import service as delivery_note_service
 from delivery_notes.models import DeliveryNote
 from server.auth import Caller
+from server.changes import stamp_as_new
 from server.db import utcnow
 from server.errors import Conflict, NotFound
 from server.extensions import db
@@ -82,6 +83,7 @@ def _apply(caller: Caller, ticket: Ticket, kind: str, record_id: str) -> None:
         message = db.session.get(Message, record_id)
         author = Caller(db.session.get(User, message.author_id), None)
         messages.publish_held(author, ticket, message)
+        stamp_as_new(message)  # devices on the ticket receive it now, as new
     elif kind == "delivery_notes":
         note = db.session.get(DeliveryNote, record_id)
         delivery_note_service.apply_approved(caller, ticket, note)

@@ -248,3 +248,30 @@ def test_only_staff_who_see_the_ticket_review_held_work(shop, scene):
     unknown = scene.decide("invoices", record_id, "approve")
     assert unknown.status_code == 404 and unknown.get_json()["code"] == "held_work_not_found"
     assert {h["status"] for h in scene.held()} == {"held"}
+
+
+def test_a_held_reply_reaches_other_devices_only_once_approved(shop, scene):
+    colleague = shop.make.user("contractor", name="Cora Colleague")
+    shop.make.assign(SimpleNamespace(id=scene.ticket_id), colleague, shop.staff)
+    other = shop.make.headers(colleague, device_id="colleague-phone")
+
+    def pull(last):
+        query = {"last_pulled_at": "" if last is None else str(last)}
+        body = shop.client.get("/api/sync/pull", query_string=query, headers=other).get_json()
+        return body["changes"]["ticket_messages"], body["timestamp"]
+
+    _, last = pull(None)
+    late = work(scene.ticket_id, now_ms())
+    push(shop, scene.device, {"ticket_messages": late["ticket_messages"]})
+
+    messages, after_push = pull(last)
+    assert messages["created"] == messages["updated"] == []
+    fresh, _ = pull(None)
+    assert fresh["created"] == []
+
+    [held] = scene.held()
+    assert scene.decide("ticket_messages", held["record_id"], "approve").status_code == 200
+
+    messages, _ = pull(after_push)
+    assert [m["id"] for m in messages["created"]] == [held["record_id"]]
+    assert messages["updated"] == []
