@@ -275,3 +275,26 @@ def test_a_held_reply_reaches_other_devices_only_once_approved(shop, scene):
     messages, _ = pull(after_push)
     assert [m["id"] for m in messages["created"]] == [held["record_id"]]
     assert messages["updated"] == []
+
+
+def test_a_held_replys_files_stay_hidden_from_the_tenant_until_approved(shop, scene):
+    late = work(scene.ticket_id, now_ms())
+    [reply] = late["ticket_messages"]["created"]
+    photo = {"id": "photo-late", "ticket_id": str(scene.ticket_id), "message_id": reply["id"],
+             "filename": "after.jpg", "content_type": "image/jpeg", "sha256": "b" * 64,
+             "size": 10, "created_at": now_ms()}  # fmt: skip
+    push(shop, scene.device, {"ticket_messages": late["ticket_messages"],
+                              "attachments": {"created": [photo]}})  # fmt: skip
+    url = f"/api/tickets/{scene.ticket_id}/attachments"
+    tenant = shop.headers(shop.tenant)
+
+    def listed(headers):
+        return [a["id"] for a in shop.client.get(url, headers=headers).get_json()]
+
+    assert listed(tenant) == []
+    assert shop.client.get(f"{url}/photo-late", headers=tenant).status_code == 404
+    assert listed(scene.staff) == ["photo-late"]
+
+    assert scene.decide("ticket_messages", reply["id"], "approve").status_code == 200
+
+    assert listed(tenant) == ["photo-late"]
