@@ -298,3 +298,24 @@ def test_a_held_replys_files_stay_hidden_from_the_tenant_until_approved(shop, sc
     assert scene.decide("ticket_messages", reply["id"], "approve").status_code == 200
 
     assert listed(tenant) == ["photo-late"]
+
+
+def test_a_day_of_hours_pushed_after_the_end_is_held_in_bulk_too(shop, scene):
+    from server.services.work import BULK_FROM
+
+    at = now_ms()
+    hours = [{"id": f"te-bulk-{n}", "ticket_id": str(scene.ticket_id), "created_at": at,
+              "minutes": 5, "chargeable": True} for n in range(BULK_FROM + 5)]  # fmt: skip
+
+    response = push(shop, scene.device, {"time_entries": {"created": hours}})
+
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["conflicts"] == BULK_FROM + 5
+    assert scene.pending() == BULK_FROM + 5
+    assert {h["status"] for h in scene.held()} == {"held"}
+    drafted = shop.client.post(
+        "/api/invoices", json={"ticket_id": scene.ticket_id}, headers=scene.staff
+    )
+    assert drafted.status_code == 409
+    verify = shop.client.get(f"/api/tickets/{scene.ticket_id}/verify", headers=scene.staff)
+    assert verify.get_json()["intact"] is True
