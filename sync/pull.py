@@ -38,9 +38,11 @@ DEVICE_VISIBILITIES = ("public", "team")  # staff-only messages never reach a de
 
 def _device_messages(messages):
     """Messages a device may receive: public or team, and not held for review or
-    rejected (server.services.held_work: a held reply reaches no one but staff)."""
-    return messages.visibility.in_(DEVICE_VISIBILITIES) & messages.id.not_in(
-        not_counting("ticket_messages")
+    rejected (server.services.held_work: a held reply reaches no one but staff and its
+    own author, whose devices keep it like any record they pushed). Parameter `me`."""
+    return messages.visibility.in_(DEVICE_VISIBILITIES) & (
+        messages.id.not_in(not_counting("ticket_messages"))
+        | (messages.author_id == bindparam("me"))
     )
 
 
@@ -343,7 +345,11 @@ def pull(caller: Caller, last_pulled_at: int | None, migration: dict | None = No
                 tables[number]
                 for number in db.session.scalars(
                     _changed_tables(dialect),
-                    {"tickets": bind(moved | ended_moved, dialect), "since": since},
+                    {
+                        "tickets": bind(moved | ended_moved, dialect),
+                        "since": since,
+                        "me": caller.id,
+                    },
                 )
             }
         active = None
@@ -364,7 +370,8 @@ def pull(caller: Caller, last_pulled_at: int | None, migration: dict | None = No
     connection = db.session.connection()
 
     def run(query, ticket_ids, **params):
-        return connection.execute(query, {"tickets": bind(ticket_ids, dialect), **params})
+        params = {"tickets": bind(ticket_ids, dialect), "me": caller.id, **params}
+        return connection.execute(query, params)
 
     tickets = run(_tickets_query(dialect), wanted).all() if wanted else []
     context = Context(tickets)

@@ -92,7 +92,8 @@ def hold(
     device: Device | None,
 ) -> HeldWork:
     """Record that `record_id` (already stored) is held, and tell staff and the device."""
-    assert kind in HELD_KINDS
+    if kind not in HELD_KINDS:
+        raise ValueError(f"{kind} records are not held")
     reason = "pushed by a contractor no longer assigned to the ticket, for a time after the end"
     row = HeldWork(
         kind=kind,

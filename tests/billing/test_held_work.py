@@ -319,3 +319,17 @@ def test_a_day_of_hours_pushed_after_the_end_is_held_in_bulk_too(shop, scene):
     assert drafted.status_code == 409
     verify = shop.client.get(f"/api/tickets/{scene.ticket_id}/verify", headers=scene.staff)
     assert verify.get_json()["intact"] is True
+
+
+def test_its_author_keeps_a_held_reply_on_their_devices_when_assigned_again(shop, scene):
+    late = work(scene.ticket_id, now_ms())
+    push(shop, scene.device, {"ticket_messages": late["ticket_messages"]})
+    shop.make.assign(SimpleNamespace(id=scene.ticket_id), shop.contractor, shop.staff)
+
+    fresh = shop.make.headers(shop.contractor, device_id="handheld-2")
+    pulled = shop.client.get(
+        "/api/sync/pull", query_string={"last_pulled_at": ""}, headers=fresh
+    ).get_json()["changes"]["ticket_messages"]["created"]
+
+    assert [m["id"] for m in pulled] == [late["ticket_messages"]["created"][0]["id"]]
+    assert [(h["kind"], h["status"]) for h in scene.held()] == [("ticket_messages", "held")]
