@@ -20,6 +20,7 @@ from billing.models import Invoice, InvoiceLine, LabourCategory
 from billing.money import LineInput, labour_quantity_hours
 from server.extensions import db
 from server.models import Material, Ticket, TimeEntry, User
+from server.services import held_work
 
 # Material units as devices send them -> UN/ECE Recommendation 20 codes (EN 16931 BT-130).
 UNIT_CODES = {
@@ -89,14 +90,24 @@ def _invoiced(ticket: Ticket, column) -> set[str]:
 def _pending_work(ticket: Ticket):
     billed_entries = _invoiced(ticket, InvoiceLine.time_entry_id)
     billed_materials = _invoiced(ticket, InvoiceLine.material_id)
+    # Work held for review (pushed by someone no longer on the ticket) or rejected is
+    # never billed; approved work is (server.services.held_work).
     entries = db.session.scalars(
         select(TimeEntry)
-        .where(TimeEntry.ticket_id == ticket.id, TimeEntry.chargeable.is_(True))
+        .where(
+            TimeEntry.ticket_id == ticket.id,
+            TimeEntry.chargeable.is_(True),
+            TimeEntry.id.not_in(held_work.not_counting("time_entries")),
+        )
         .order_by(TimeEntry.created_at, TimeEntry.id)
     ).all()
     materials = db.session.scalars(
         select(Material)
-        .where(Material.ticket_id == ticket.id, Material.chargeable.is_(True))
+        .where(
+            Material.ticket_id == ticket.id,
+            Material.chargeable.is_(True),
+            Material.id.not_in(held_work.not_counting("materials")),
+        )
         .order_by(Material.created_at, Material.id)
     ).all()
     return (

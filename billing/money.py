@@ -34,6 +34,10 @@ from typing import Literal
 
 __all__ = [
     "MAX_AMOUNT",
+    "MAX_QUANTITY",
+    "MAX_RATE",
+    "MAX_UNIT_PRICE",
+    "AmountTooLarge",
     "MINOR_UNITS",
     "InvalidAmount",
     "Line",
@@ -56,9 +60,15 @@ __all__ = [
 # ISO 4217 exponents of the currencies we bill in; extend deliberately.
 MINOR_UNITS: dict[str, int] = {"GBP": 2, "EUR": 2, "USD": 2, "JPY": 0}
 
-# Largest magnitude accepted for any amount, price or quantity (exclusive bound
-# is not used: 10**12 itself is allowed, anything above is refused).
-MAX_AMOUNT = Decimal(10) ** 12
+# Largest magnitudes accepted, each what the column that stores it holds (billing.models;
+# tests/billing/test_billing_bounds.py checks they agree): an amount (line net, totals,
+# payments: NUMERIC(14, 2)), a line's quantity (NUMERIC(14, 4)) and unit price
+# (NUMERIC(16, 4)), an hourly rate (NUMERIC(12, 4)). Anything larger is refused here,
+# never left for the database to overflow on.
+MAX_AMOUNT = Decimal("999999999999.99")
+MAX_QUANTITY = Decimal("9999999999.9999")
+MAX_UNIT_PRICE = Decimal("999999999999.9999")
+MAX_RATE = Decimal("99999999.9999")
 
 # Decimal places accepted on inputs: EN 16931 / Factur-X carry prices and
 # quantities with up to 4 decimals and percentages with 2.
@@ -87,6 +97,10 @@ class InvalidAmount(ValueError):
     """An amount string that is not a plain decimal within our bounds."""
 
 
+class AmountTooLarge(ValueError):
+    """An invoice whose amounts exceed MAX_AMOUNT (too much work for one document)."""
+
+
 def minor_unit(currency: str) -> int:
     """Number of decimals of `currency`; unknown currencies are refused."""
     try:
@@ -107,9 +121,9 @@ def _decimal(value: object, name: str) -> Decimal:
     return result
 
 
-def _bounded(value: Decimal, name: str, places: int) -> Decimal:
-    if abs(value) > MAX_AMOUNT:
-        raise ValueError(f"{name} exceeds {MAX_AMOUNT}")
+def _bounded(value: Decimal, name: str, places: int, limit: Decimal = MAX_AMOUNT) -> Decimal:
+    if abs(value) > limit:
+        raise ValueError(f"{name} exceeds {limit}")
     # Trailing zeros don't count: Decimal("1.50000") has one decimal place.
     exponent = value.normalize(_ROUNDING).as_tuple().exponent
     if -exponent > places:  # type: ignore[operator]
@@ -145,9 +159,11 @@ class LineInput:
     unit_code: str  # UN/ECE rec 20, e.g. "HUR" hours, "C62" one
 
     def __post_init__(self) -> None:
-        quantity = _bounded(_decimal(self.quantity, "quantity"), "quantity", MAX_QUANTITY_PLACES)
+        quantity = _bounded(
+            _decimal(self.quantity, "quantity"), "quantity", MAX_QUANTITY_PLACES, MAX_QUANTITY
+        )
         unit_price = _bounded(
-            _decimal(self.unit_price, "unit_price"), "unit_price", MAX_PRICE_PLACES
+            _decimal(self.unit_price, "unit_price"), "unit_price", MAX_PRICE_PLACES, MAX_UNIT_PRICE
         )
         vat_rate = _bounded(_decimal(self.vat_rate, "vat_rate"), "vat_rate", MAX_RATE_PLACES)
         if unit_price < 0:
@@ -250,7 +266,7 @@ def compute_invoice(lines: Sequence[LineInput], currency: str) -> tuple[list[Lin
     # What we write we must be able to read back (parse_amount's bound).
     for amount in (*(line.net for line in computed), net_total, net_total + vat_total):
         if abs(amount) > MAX_AMOUNT:
-            raise ValueError(f"invoice amounts are limited to {MAX_AMOUNT}")
+            raise AmountTooLarge(f"invoice amounts are limited to {MAX_AMOUNT}")
     totals = Totals(
         net_total=net_total,
         vat_total=vat_total,
@@ -392,7 +408,7 @@ def parse_amount(text: str, currency: str) -> Decimal:
 
     Accepts only ``-?digits(.digits)?`` in ASCII: no exponent, NaN, Infinity,
     sign "+", spaces or thousands separators; no more decimals than the
-    currency has; magnitude at most 10**12.
+    currency has; magnitude at most MAX_AMOUNT.
     """
     if not isinstance(text, str):
         raise TypeError("amount must be given as a string")

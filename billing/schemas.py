@@ -10,19 +10,26 @@ from decimal import Decimal
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from billing.models import DELIVERY_STATUSES, EVENT_TYPES, PAYMENT_METHODS
-from billing.money import outstanding, price_str, to_str
+from billing.money import MAX_QUANTITY, MAX_RATE, outstanding, price_str, to_str
 from billing.webhooks import invoice_links
 from server.schemas.ids import id_field
 
-_DECIMAL = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,4})?")
-
 
 class DecimalString(fields.Field):
-    """A non-negative decimal given as a string with at most 4 decimals ("45", "52.50")."""
+    """A non-negative decimal given as a string with at most 4 decimals ("45", "52.50"),
+    no larger than `limit` (what its column stores, billing.money)."""
+
+    def __init__(self, *, limit: Decimal, **kwargs):
+        super().__init__(**kwargs)
+        self.limit = limit
+        digits = len(str(int(limit)))
+        self.pattern = re.compile(rf"[0-9]{{1,{digits}}}(?:\.[0-9]{{1,4}})?")
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str) or not _DECIMAL.fullmatch(value):
+        if not isinstance(value, str) or not self.pattern.fullmatch(value):
             raise ValidationError('a decimal string such as "52.50" (at most 4 decimals)')
+        if Decimal(value) > self.limit:
+            raise ValidationError(f"at most {to_str(self.limit)}")
         return Decimal(value)
 
     def _serialize(self, value, attr, obj, **kwargs):
@@ -40,7 +47,7 @@ def _plain(value: Decimal) -> str:
 
 class LabourCategoryCreateSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    hourly_rate = DecimalString(required=True, metadata={"example": "52.50"})
+    hourly_rate = DecimalString(limit=MAX_RATE, required=True, metadata={"example": "52.50"})
 
 
 class LabourCategorySchema(Schema):
@@ -149,7 +156,8 @@ class DraftCreateSchema(Schema):
 class CreditLineSchema(Schema):
     line_id = id_field(required=True, metadata={"description": "an invoice line's id"})
     quantity = DecimalString(
-        metadata={"description": "how much of the line to credit; default: all that is left"}
+        limit=MAX_QUANTITY,
+        metadata={"description": "how much of the line to credit; default: all that is left"},
     )
 
 

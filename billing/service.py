@@ -14,10 +14,16 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import exists, func, select
 
-from billing import crediting, drafting, webhooks
+from billing import crediting, drafting, money, webhooks
 from billing.models import Invoice, InvoiceLine, LabourCategory, Payment
+from billing.money import (
+    AmountTooLarge,
+    compute_invoice,
+    credit_part,
+    outstanding,
+    to_str,
+)
 from billing.money import Line as MoneyLine
-from billing.money import compute_invoice, credit_part, outstanding, to_str
 from server.auth import Caller
 from server.db import utcnow
 from server.errors import Conflict, NotFound
@@ -169,7 +175,14 @@ def create_draft_invoice(
         warnings=json.dumps(draft.warnings),
         created_at=utcnow(),
     )
-    _add_lines(invoice, draft.lines, draft.sources)
+    try:
+        _add_lines(invoice, draft.lines, draft.sources)
+    except AmountTooLarge:
+        raise Conflict(
+            "The ticket's work adds up to more than one invoice can hold "
+            f"({to_str(money.MAX_AMOUNT)}); check its materials and hours.",
+            code="invoice_too_large",
+        ) from None
     db.session.add(invoice)
     db.session.flush()
     refresh_awaiting_payment(ticket)

@@ -24,11 +24,11 @@ from server.domain import closing, workflow
 from server.errors import Conflict, DomainError
 from server.extensions import db
 from server.models import Attachment, Device, OutboxMessage, Ticket
-from server.scope import is_participant
+from server.services import held_work
 from server.services.counters import next_value
 from server.services.rules import state_of
 from server.services.tickets import apply_status
-from server.services.timeline import append_event
+from server.services.timeline import append_event, record_conflict
 
 RENDER_CHANNEL = "delivery_note_pdf"
 # What a re-push is compared on: what the note says (its device `created_at` is not content).
@@ -178,11 +178,28 @@ def _repushed(
     return note
 
 
-def _apply_effect(caller: Caller, ticket: Ticket, note: DeliveryNote, device) -> None:
+def apply_approved(caller: Caller, ticket: Ticket, note: DeliveryNote) -> None:
+    """Staff approved a held note: it now does what it would have done on arrival,
+    with the approving staff member as the actor (the contractor is off the ticket)."""
+    _lock(ticket)
+    _apply_effect(caller, ticket, note, None, approved=True)
+
+
+def _apply_effect(
+    caller: Caller, ticket: Ticket, note: DeliveryNote, device, *, approved: bool = False
+) -> None:
     """A chargeable ticket's work is drafted (billing, through the signal) and then the
     ticket is resolved, whatever its billing; the closing rule then closes included
     work. Drafting comes first, so the ticket waits for payment before it is resolved.
-    Anything not possible now becomes a conflict event."""
+    Anything not possible now becomes a conflict event.
+
+    The one place a note's effects start: a note from a contractor no longer on the
+    ticket (and not signed while on it) is held here for staff review, before any of
+    them (no resolving, no `note_signed`, so no invoice) until approved."""
+    if not approved and held_work.hold_unless_on_ticket(
+        caller, ticket, "delivery_notes", note.id, note.created_at, device
+    ):
+        return
     if ticket.status == "closed":
         _conflict(ticket, caller, device, note, "The ticket was already closed; it stays closed.")
         return
@@ -201,8 +218,7 @@ def resolve_on_note(caller: Caller, ticket: Ticket, note: DeliveryNote, device) 
     if not closing.note_resolves(state_of(ticket)):
         return
     try:
-        if caller.role not in workflow.STAFF_ROLES and not is_participant(caller, ticket):
-            raise workflow.Refused("not_assigned", "The contractor is no longer assigned.")
+        # Who counts was decided above (a note signed while on the ticket still does).
         workflow.check_status_change(state_of(ticket), caller.role, "resolved")
     except workflow.Refused as refusal:
         _conflict(ticket, caller, device, note, refusal.detail, code=refusal.code)
@@ -223,7 +239,7 @@ def _conflict(ticket, caller, device, note, reason: str, *, code=None, rejected=
     if rejected is not None:
         data["recorded"] = {name: _plain(getattr(note, name)) for name in DEVICE_FIELDS}
         data["rejected"] = rejected
-    append_event(ticket, "sync_conflict", caller, data, visibility="staff", device=device)
+    record_conflict(ticket, caller, data, device)
 
 
 def _plain(value):

@@ -301,6 +301,12 @@ def current_sequence() -> int:
     return current_value(SYNC_COUNTER)
 
 
+def stamp_as_new(obj) -> None:
+    """Stamp a row no device was ever sent (a held message staff approved) as created in
+    this transaction, `created_seq` included: devices receive it as `created`."""
+    db.session.info.setdefault(_TOUCHED, {})[obj] = True
+
+
 def stamp(obj) -> None:
     """Mark a row changed in this transaction even if none of its columns changed
     (e.g. a recorded record re-sent to a device after a conflicting re-push, or a

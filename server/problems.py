@@ -484,6 +484,27 @@ PROBLEMS: tuple[Problem, ...] = (
         "nothing is left to credit on the invoice",
         _B,
     ),
+    Problem(
+        "invoice_too_large",
+        409,
+        "Conflict",
+        "the ticket's work adds up to more than one invoice holds (999,999,999,999.99)",
+        _B,
+    ),
+    Problem(
+        "held_work_not_found",
+        404,
+        "Not found",
+        "no such held record (or an unknown kind) on this ticket",
+        _Y,
+    ),
+    Problem(
+        "held_work_decided",
+        409,
+        "Conflict",
+        "this held work was already approved or rejected",
+        _Y,
+    ),
 )
 
 REGISTRY: dict[str, Problem] = {problem.code: problem for problem in PROBLEMS}

@@ -15,6 +15,7 @@ from server.extensions import db
 from server.models import (
     Attachment,
     Block,
+    HeldWork,
     Message,
     Tenancy,
     Ticket,
@@ -103,12 +104,18 @@ def readable_visibilities(caller: Caller) -> tuple[str, ...]:
 def attachment_scope(caller: Caller):
     """A WHERE clause over `Attachment`: on a visible ticket, and either on no message
     or on a message of that ticket the caller may read (a file is as private as its
-    message; one whose message has not arrived yet stays hidden)."""
+    message; one whose message has not arrived yet, or is held for review, stays hidden)."""
     readable_message = exists().where(
         Message.id == Attachment.message_id,
         Message.ticket_id == Attachment.ticket_id,
         Message.visibility.in_(READABLE[caller.role]),
     )
+    if caller.role not in ("staff", "admin"):
+        # A reply held for review (or rejected) is staff-only, and so are its files.
+        held = select(HeldWork.record_id).where(
+            HeldWork.kind == "ticket_messages", HeldWork.status.in_(("held", "rejected"))
+        )
+        readable_message = readable_message.where(Message.id.not_in(held))
     return and_(
         Attachment.ticket_id.in_(select(Ticket.id).where(ticket_scope(caller))),
         or_(Attachment.message_id.is_(None), readable_message),

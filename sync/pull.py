@@ -29,10 +29,22 @@ from server.models import (
     Unit,
     User,
 )
+from server.services.held_work import not_counting
 from sync import records
 
 SNAPSHOT = "REPEATABLE READ"
 DEVICE_VISIBILITIES = ("public", "team")  # staff-only messages never reach a device
+
+
+def _device_messages(messages):
+    """Messages a device may receive: public or team, and not held for review or
+    rejected (server.services.held_work: a held reply reaches no one but staff and its
+    own author, whose devices keep it like any record they pushed). Parameter `me`."""
+    return messages.visibility.in_(DEVICE_VISIBILITIES) & (
+        messages.id.not_in(not_counting("ticket_messages"))
+        | (messages.author_id == bindparam("me"))
+    )
+
 
 CHILDREN = {
     "ticket_messages": (Message, records.message_record),
@@ -60,10 +72,10 @@ def _children_query(table: str, dialect: str, incremental: bool):
         query = query.add_columns(users.name.label("author_name")).outerjoin(
             User.__table__, users.id == rows.author_id
         )
-        query = query.where(rows.visibility.in_(DEVICE_VISIBILITIES))
+        query = query.where(_device_messages(rows))
     if model is Attachment:
         messages = Message.__table__.c
-        device_messages = select(messages.id).where(messages.visibility.in_(DEVICE_VISIBILITIES))
+        device_messages = select(messages.id).where(_device_messages(messages))
         query = query.where(
             # As private as its message; hidden until that message has arrived.
             rows.message_id.is_(None) | rows.message_id.in_(device_messages)
@@ -185,7 +197,7 @@ def _changed_tables(dialect: str):
             among(model.ticket_id, "tickets", dialect), model.sync_seq > bindparam("since")
         )
         if model is Message:
-            changed = changed.where(Message.visibility.in_(DEVICE_VISIBILITIES))
+            changed = changed.where(_device_messages(Message.__table__.c))
         probes.append(select(literal(number).label("table")).where(changed.exists()))
     return union_all(*probes)
 
@@ -333,7 +345,11 @@ def pull(caller: Caller, last_pulled_at: int | None, migration: dict | None = No
                 tables[number]
                 for number in db.session.scalars(
                     _changed_tables(dialect),
-                    {"tickets": bind(moved | ended_moved, dialect), "since": since},
+                    {
+                        "tickets": bind(moved | ended_moved, dialect),
+                        "since": since,
+                        "me": caller.id,
+                    },
                 )
             }
         active = None
@@ -354,7 +370,8 @@ def pull(caller: Caller, last_pulled_at: int | None, migration: dict | None = No
     connection = db.session.connection()
 
     def run(query, ticket_ids, **params):
-        return connection.execute(query, {"tickets": bind(ticket_ids, dialect), **params})
+        params = {"tickets": bind(ticket_ids, dialect), "me": caller.id, **params}
+        return connection.execute(query, params)
 
     tickets = run(_tickets_query(dialect), wanted).all() if wanted else []
     context = Context(tickets)

@@ -25,8 +25,8 @@ from server.models import (
     TimeEntry,
 )
 from server.scope import ticket_scope, visible_tickets
-from server.services import messages, tickets, work
-from server.services.timeline import append_event
+from server.services import held_work, messages, tickets, work
+from server.services.timeline import record_conflict, take_conflict_count
 from sync import attachments, conflicts, records, schemas
 
 
@@ -117,14 +117,17 @@ class Push:
         self.caller = caller
         self.device = caller.device
         self.parsed = parsed
-        self.conflicts = 0
         # Ticket id: its chain head, as locked and moved by bulk writes; once a ticket
         # is loaded whole, the ORM object is the head.
         self.heads: dict[int, work.Head] = {}
         self.tickets: dict[int, Ticket] = {}  # the ones loaded whole
+        # Ticket id: whether the caller's work there counts (server.services.held_work).
+        self.standings: dict[int, held_work.Standing] = {}
 
     def apply(self) -> dict:
+        take_conflict_count()  # counted from here: what this push records
         self._load_tickets()
+        self.standings = held_work.standings(self.caller, self.heads)
         existing = self._load_existing()
         for table in ORDER:
             fresh = []
@@ -147,8 +150,9 @@ class Push:
             self._status(data)
         if self.device is not None:
             self.device.last_push_at = utcnow()
-            self.device.pending_conflicts += self.conflicts
-        return {"conflicts": self.conflicts}
+        # Every conflict recorded (here, by the note service, by billing's refusals) went
+        # through record_conflict, which also counted it on the device.
+        return {"conflicts": take_conflict_count()}
 
     def _load_tickets(self) -> None:
         ids, count = set(), 0
@@ -225,10 +229,28 @@ class Push:
             self.tickets[ticket_id] = db.session.get(Ticket, ticket_id, populate_existing=True)
         return self.tickets[ticket_id]
 
+    def _counts(self, data: dict) -> bool:
+        """Whether the caller's record counts as work on its ticket: they are on it, or
+        were when the device made the record (offline work is never lost); otherwise it
+        is kept but held for staff review."""
+        standing = self.standings[int(data["ticket_id"])]
+        return standing.covers(data.get("created_at") or utcnow())
+
+    def _hold(self, table: str, data: dict) -> None:
+        held_work.hold(
+            self.caller,
+            self._ticket(int(data["ticket_id"])),
+            table,
+            data["id"],
+            data.get("created_at") or utcnow(),
+            self.device,
+        )
+
     def _create(self, table: str, data: dict) -> None:
         ticket = self._ticket(int(data["ticket_id"]))
         fields = {k: v for k, v in data.items() if k != "ticket_id"}
         if table == "ticket_messages":
+            counts = self._counts(data)
             messages.post_message(
                 self.caller,
                 ticket.id,
@@ -238,7 +260,10 @@ class Push:
                 created_at=fields.get("created_at"),
                 device=self.device,
                 ticket=ticket,
+                held=not counts,
             )
+            if not counts:
+                self._hold(table, data)
         elif table == "attachments":
             attachments.record_pushed(self.caller, ticket, data, self.device)
 
@@ -258,6 +283,9 @@ class Push:
 
         items = [(head(int(data["ticket_id"])), data) for data in unique.values()]
         work.log_many(BULK[table], self.caller, items, self.device)
+        for data in unique.values():
+            if not self._counts(data):
+                self._hold(table, data)  # recorded above, held from billing
 
     def _delivery_note(self, data: dict) -> None:
         ticket = self._ticket(int(data["ticket_id"]))
@@ -326,15 +354,7 @@ class Push:
         stamp(ticket)
 
     def _conflict(self, ticket: Ticket, detail: str, data: dict) -> None:
-        self.conflicts += 1
-        append_event(
-            ticket,
-            "sync_conflict",
-            self.caller,
-            {"detail": detail, **data},
-            visibility="staff",
-            device=self.device,
-        )
+        record_conflict(ticket, self.caller, {"detail": detail, **data}, self.device)
 
 
 def push(caller: Caller, changes, max_records: int) -> dict:

@@ -15,6 +15,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+from server.models.work import MINUTES_LIMIT, QUANTITY_LIMIT, UNIT_PRICE_LIMIT
+
 EARLIEST_MS = 946684800000  # 2000-01-01
 LATEST_MS = 4102444800000  # 2100-01-01
 
@@ -46,7 +48,7 @@ class MessagePush(Record):
 
 
 class TimeEntryPush(Record):
-    minutes: Annotated[int, Meta(ge=-10000, le=10000)]
+    minutes: Annotated[int, Meta(ge=-MINUTES_LIMIT, le=MINUTES_LIMIT)]
     started_at: Millis | None | UnsetType = UNSET
     ended_at: Millis | None | UnsetType = UNSET
     chargeable: bool = True
@@ -86,9 +88,10 @@ STRUCTS = {
 }
 TIMES = ("created_at", "started_at", "ended_at", "signed_at")
 # Decimal columns: (lowest, highest, decimal places the column keeps, may be empty).
+# The limits are the models' (server.models.work), which fit the columns and billing.
 DECIMALS = {
-    "quantity": (Decimal(-1000000), Decimal(1000000), 3, False),
-    "unit_price": (Decimal(0), Decimal(1000000), 2, True),
+    "quantity": (-QUANTITY_LIMIT, QUANTITY_LIMIT, 3, False),
+    "unit_price": (Decimal(0), UNIT_PRICE_LIMIT, 2, True),
 }
 
 

@@ -18,7 +18,7 @@ from server.models.tickets import (
     TicketEvent,
     TicketType,
 )
-from server.models.work import Material, TimeEntry
+from server.models.work import HeldWork, Material, TimeEntry
 
 __all__ = [
     "BUILT_IN_TYPES",
@@ -33,6 +33,7 @@ __all__ = [
     "Counter",
     "Department",
     "Device",
+    "HeldWork",
     "Holiday",
     "IdempotencyKey",
     "InboundMail",

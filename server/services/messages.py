@@ -26,13 +26,16 @@ def post_message(
     created_at: datetime | None = None,
     device: Device | None = None,
     ticket: Ticket | None = None,
+    held: bool = False,
 ) -> Message:
     """Reply on a ticket. Devices pass their own id and time; the server adds its time.
 
     Only people on the ticket reply: a neighbour who reads a block-published ticket, or a
     contractor whose assignment ended, may not (403). A caller passing `ticket` (sync)
     has scoped it itself, so a device's work from before its contractor was unassigned
-    is still kept."""
+    is still kept; one from after is kept `held` (server.services.held_work): recorded,
+    its event staff-only, no status move and no notification until staff approve it
+    (`publish_held`)."""
     if ticket is None:
         ticket = get_visible_ticket(caller, ticket_id, for_update=True)
         if not is_participant(caller, ticket):
@@ -54,6 +57,41 @@ def post_message(
         device_id=device.id if device else None,
     )
     db.session.add(message)
+    if held:
+        append_event(
+            ticket,
+            "message",
+            caller,
+            {"message_id": message.id, "body": body, "visibility": visibility, "held": True},
+            visibility="staff",
+            device_time=created_at if device else None,
+            device=device,
+            at=now,
+        )
+        return message
+    device_time = created_at if device else None
+    _publish(caller, ticket, message, now, device_time=device_time, device=device)
+    return message
+
+
+def publish_held(author: Caller, ticket: Ticket, message: Message) -> None:
+    """Staff approved a held message: it now reaches whom it was written for, moves the
+    status and notifies as it would have on arrival (its author stays the author)."""
+    _publish(author, ticket, message, utcnow(), approved=True)
+
+
+def _publish(
+    caller: Caller,
+    ticket: Ticket,
+    message: Message,
+    now: datetime,
+    *,
+    device_time: datetime | None = None,
+    device: Device | None = None,
+    approved: bool = False,
+) -> None:
+    """The reply's event, the workflow's status move, SLA and notifications."""
+    body, visibility = message.body, message.visibility
     previous_status = ticket.status
     new_status = workflow.status_after_reply(ticket.status, caller.role, visibility)
     awaiting_first_response = ticket.first_response_at is None
@@ -62,13 +100,16 @@ def post_message(
     else:
         if caller.role in workflow.CUSTOMER_ROLES:
             ticket.last_customer_activity_at = now
+    data = {"message_id": message.id, "body": body, "visibility": visibility}
+    if approved:
+        data["approved"] = True  # held on arrival, approved by staff
     event = append_event(
         ticket,
         "message",
         caller,
-        {"message_id": message.id, "body": body, "visibility": visibility},
+        data,
         visibility=visibility,
-        device_time=created_at if device else None,
+        device_time=device_time,
         device=device,
         at=now,
     )
@@ -86,4 +127,3 @@ def post_message(
         # changes neither leaves them (the SLA job fixes any a policy change staled).
         sla.refresh(ticket)
     notify(ticket, event, caller, f"New message on {ticket.summary}", body)
-    return message

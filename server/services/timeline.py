@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from server.auth import Caller
@@ -67,6 +67,31 @@ def append_event(ticket: Ticket, kind: str, actor: Caller | None, data: dict, **
     event = TicketEvent(**new_event(ticket, kind, actor, data, **options))
     db.session.add(event)
     return event
+
+
+CONFLICTS_KEY = "sync_conflicts_recorded"
+
+
+def record_conflict(ticket: Ticket, actor: Caller | None, data: dict, device: Device | None):
+    """A `sync_conflict` event (staff only) for something a device pushed that the server
+    resolved its own way, counted where staff and the device see it: the device's
+    pending-conflict count, and the number the push answers (`take_conflict_count`).
+    Every conflict goes through here, so no table's conflicts go uncounted."""
+    event = append_event(ticket, "sync_conflict", actor, data, visibility="staff", device=device)
+    if device is not None:
+        # One UPDATE relative to the stored value: concurrent pushes of a device add up.
+        db.session.execute(
+            update(Device)
+            .where(Device.id == device.id)
+            .values(pending_conflicts=Device.pending_conflicts + 1)
+        )
+    db.session.info[CONFLICTS_KEY] = db.session.info.get(CONFLICTS_KEY, 0) + 1
+    return event
+
+
+def take_conflict_count() -> int:
+    """Conflicts recorded in this session since the last call (a push reads its own)."""
+    return db.session.info.pop(CONFLICTS_KEY, 0)
 
 
 def visible_events(ticket: Ticket, visibilities: tuple[str, ...]) -> list[TicketEvent]:

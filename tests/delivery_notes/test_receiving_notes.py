@@ -161,7 +161,7 @@ def test_a_note_on_a_closed_ticket_is_recorded_with_a_conflict(agency, visit):
     assert agency.detail(visit)["status"] == "closed"
 
 
-def test_a_contractor_unassigned_meanwhile_does_not_resolve_the_ticket(agency, visit):
+def test_a_note_from_a_contractor_unassigned_before_signing_is_held_not_resolving(agency, visit):
     def unassign():
         from server.services.assignments import end_assignment
 
@@ -173,8 +173,8 @@ def test_a_contractor_unassigned_meanwhile_does_not_resolve_the_ticket(agency, v
 
     assert agency.detail(visit)["status"] not in ("resolved", "closed")
     [conflict] = events(agency, visit, "sync_conflict")
-    assert conflict["data"]["code"] == "not_assigned"
-    assert conflict["data"]["number"] == note["number"]
+    assert conflict["data"]["code"] == "held_for_review"
+    assert conflict["data"]["id"] == note["id"]
 
 
 def test_a_note_waits_for_its_signature_bytes_then_the_worker_renders_it(agency, visit):

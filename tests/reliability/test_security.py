@@ -113,6 +113,8 @@ def theirs_things(app, client, make, ours, theirs):
         "note_id": note,
         "notification_id": notification,
         "invoice_id": their_invoice(app, client, make, theirs),
+        "kind": "time_entries",
+        "record_id": "their-hours",
     }
 
 
@@ -245,6 +247,9 @@ SCOPED = {
     "invoices.issue",
     "invoices.record_payment",
     "invoices.list_payments",
+    "held_work.list_held",
+    "held_work.approve",
+    "held_work.reject",
 }
 
 
