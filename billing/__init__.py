@@ -13,6 +13,11 @@ SETTINGS = {
     "AGENCY_CITY": "",
     "AGENCY_COUNTRY": "GB",
     "AGENCY_PAYEE_ACCOUNT": "",  # IBAN / account, printed as the credit transfer account
+    "AGENCY_COMPANY_NUMBER": "",  # printed on invoices (Companies House number)
+    "BANK_NAME": "",  # payment details printed on invoices
+    "BANK_SORT_CODE": "",
+    "BANK_ACCOUNT_NUMBER": "",
+    "BANK_IBAN": "",
     "WEBHOOK_TIMEOUT_SECONDS": "15",
     "ALLOW_PRIVATE_WEBHOOK_URLS": "",
     "ALLOW_LOOPBACK_WEBHOOK_URLS": "",
@@ -44,7 +49,14 @@ def init_app(app, api) -> None:
     """Settings, models, endpoints, the note-signed receiver, the worker's webhook
     channel and job, the `ticket.closed` hook and the `export` command."""
     from billing import api as billing_api
-    from billing import erp_api, payments_in, retry_schedule, webhook_delivery, webhooks
+    from billing import (
+        customers_api,
+        erp_api,
+        payments_in,
+        retry_schedule,
+        webhook_delivery,
+        webhooks,
+    )
     from billing import models as _models  # noqa: F401  (joins the metadata)
     from billing.cli import export_command
     from billing.signals import connect
@@ -56,6 +68,9 @@ def init_app(app, api) -> None:
     api.register_blueprint(billing_api.rates_blp)
     api.register_blueprint(billing_api.blp)
     api.register_blueprint(billing_api.exports_blp)
+    api.register_blueprint(customers_api.customers_blp)
+    api.register_blueprint(customers_api.bill_to_blp)
+    api.register_blueprint(customers_api.drafts_blp)
     api.register_blueprint(erp_api.blp)
     worker.register_channel(
         app,

@@ -66,6 +66,7 @@ class ContractorRateSchema(Schema):
 
 
 class InvoiceLineSchema(Schema):
+    id = fields.Integer(metadata={"description": "the line's id, for editing a draft"})
     position = fields.Integer()
     kind = fields.String(metadata={"description": "`labour`, `material` or `callout`"})
     description = fields.String()
@@ -104,7 +105,17 @@ class InvoiceSchema(Schema):
     )
     issue_date = fields.Date(allow_none=True)
     due_date = fields.Date(allow_none=True)
-    bill_to = fields.String()
+    bill_to = fields.String(metadata={"description": "the buyer's name"})
+    buyer = fields.Function(
+        lambda i: {
+            "name": i.bill_to,
+            "address": i.buyer_address,
+            "email": i.buyer_email,
+            "vat_number": i.buyer_vat_number,
+            "customer_id": i.customer_id,
+        },
+        metadata={"description": "who is billed, as issued (kept current while a draft)"},
+    )
     reason = fields.String(allow_none=True)
     warnings = fields.Function(
         lambda i: json.loads(i.warnings),
