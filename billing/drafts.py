@@ -72,10 +72,12 @@ def _recompute(invoice: Invoice) -> None:
     db.session.flush()
 
 
-def _shown(value) -> str | None:
-    if isinstance(value, Decimal):
-        return to_str(value)
-    return value
+def _shown(value):
+    """Decimals as the invoice JSON shows them ("18.5", "2"); text as it is."""
+    if not isinstance(value, Decimal):
+        return value
+    text = to_str(value)
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _record(ticket, kind, caller, invoice, data) -> None:
@@ -119,8 +121,8 @@ def add_line(caller: Caller, invoice_id: int, fields: dict) -> Invoice:
         "line_id": line.id,
         "kind": kind,
         "description": line.description,
-        "quantity": to_str(line.quantity),
-        "unit_price": to_str(line.unit_price),
+        "quantity": _shown(line.quantity),
+        "unit_price": _shown(line.unit_price),
     })  # fmt: skip
     return invoice
 
@@ -135,8 +137,8 @@ def remove_line(caller: Caller, invoice_id: int, line_id: int) -> Invoice:
     _record(ticket, "invoice_line_removed", caller, invoice, {
         "line_id": line_id,
         "description": line.description,
-        "quantity": to_str(line.quantity),
-        "unit_price": to_str(line.unit_price),
+        "quantity": _shown(line.quantity),
+        "unit_price": _shown(line.unit_price),
     })  # fmt: skip
     return invoice
 

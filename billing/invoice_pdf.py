@@ -220,6 +220,8 @@ def render_invoice_pdf(document: InvoiceDocument) -> bytes:
 
 
 _TOP = ("VALIGN", (0, 0), (-1, -1), "TOP")
+# An outer layout table whose cells hold tables: no padding, so edges line up.
+_FLUSH = (("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0))
 
 
 def _fit(size: tuple[int, int], box: tuple[float, float]) -> tuple[float, float]:
@@ -287,7 +289,7 @@ def _parties(document: InvoiceDocument) -> Table:
     return Table(
         [[buyer, facts]],
         colWidths=[_WIDTH - 80 * mm, 80 * mm],
-        style=[_TOP, ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0)],
+        style=[_TOP, *_FLUSH],
     )
 
 
@@ -396,7 +398,11 @@ def _summary(document: InvoiceDocument) -> list:
         Table(
             [[vat, total]],
             colWidths=[_WIDTH - 79 * mm, 79 * mm],
-            style=[_TOP, ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0)],
+            style=[
+                _TOP,
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+            ],
         )
     ]
 
@@ -407,9 +413,7 @@ def _payment(document: InvoiceDocument) -> list:
         credited = document.credited_number or "the invoice"
         return [
             Spacer(1, 6 * mm),
-            Paragraph(
-                _text(f"This credit note reduces the amount due on {credited}."), s["body"]
-            ),
+            Paragraph(_text(f"This credit note reduces the amount due on {credited}."), s["body"]),
         ]
     if document.number is None:
         return []
