@@ -398,11 +398,7 @@ def _summary(document: InvoiceDocument) -> list:
         Table(
             [[vat, total]],
             colWidths=[_WIDTH - 79 * mm, 79 * mm],
-            style=[
-                _TOP,
-                ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-            ],
+            style=[_TOP, *_FLUSH],
         )
     ]
 
