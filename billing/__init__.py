@@ -58,9 +58,11 @@ def init_app(app, api) -> None:
         webhooks,
     )
     from billing import models as _models  # noqa: F401  (joins the metadata)
-    from billing.cli import export_command
+    from billing.cli import erp_group, export_command
+    from billing.demo import apply_settings, load_billing_data, walkthrough
     from billing.signals import connect
     from server import worker
+    from server.demo import DemoPart, register_demo_part
     from server.extensions import db
 
     for name, default in SETTINGS.items():
@@ -84,3 +86,5 @@ def init_app(app, api) -> None:
     webhooks.install_close_hook(db.session)
     app.extensions[webhooks.EXTENSION_KEY] = True
     app.cli.add_command(export_command)
+    app.cli.add_command(erp_group)
+    register_demo_part(app, DemoPart(apply_settings, load_billing_data, walkthrough))
