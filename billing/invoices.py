@@ -8,7 +8,6 @@ the invoice's issue time while it runs (under a lock: the pin is process-wide).
 """
 
 import logging
-import re
 import threading
 from datetime import UTC, datetime
 
@@ -48,22 +47,6 @@ def _context(invoice: Invoice):
         db.session.get(Invoice, invoice.credited_invoice_id) if invoice.kind != "invoice" else None
     )
     return ticket, credited
-
-
-_UK_POSTCODE = re.compile(r"(?:^|\s)([A-Z]{1,2}[0-9][0-9A-Z]?\s*[0-9][A-Z]{2})$", re.IGNORECASE)
-
-
-def split_address(text: str) -> tuple[tuple[str, ...], str, str]:
-    """Address lines (three at most), postcode and city of a free-text UK address:
-    "12 River Lane, London E1 6AN" -> (("12 River Lane",), "E1 6AN", "London")."""
-    parts = [p.strip() for p in text.replace("\n", ",").split(",") if p.strip()]
-    postcode = city = ""
-    if parts and (found := _UK_POSTCODE.search(parts[-1])):
-        postcode = found.group(1).upper()
-        city = parts.pop()[: found.start(1)].strip()
-        if not city and len(parts) > 1:
-            city = parts.pop()
-    return tuple(parts[:3]), postcode, city
 
 
 def _logo() -> bytes | None:
@@ -139,7 +122,7 @@ def e_invoice(invoice: Invoice) -> einvoice.EInvoice:
             code="einvoice_not_configured",
         )
     ticket, credited = _context(invoice)
-    buyer_lines, postcode, city = split_address(invoice.buyer_address)
+    buyer_lines, postcode, city = einvoice.split_address(invoice.buyer_address)
     seller = einvoice.Party(
         name=config["AGENCY_NAME"],
         address_lines=_address_lines(config["AGENCY_ADDRESS"]),
