@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from billing.issue_checks import current_warnings
 from billing.models import DELIVERY_STATUSES, EVENT_TYPES
 from billing.money import to_str
 from billing.webhooks import invoice_links
@@ -118,8 +119,11 @@ class InvoiceSchema(Schema):
     )
     reason = fields.String(allow_none=True)
     warnings = fields.Function(
-        lambda i: json.loads(i.warnings),
-        metadata={"description": "what to check before issuing (missing rates or prices)"},
+        lambda i: current_warnings(i) if i.status == "draft" else json.loads(i.warnings),
+        metadata={
+            "description": "a draft's current warnings (0.00 labour, a material without a "
+            "price, no lines): issuing refuses them unless forced"
+        },
     )
     created_at = fields.DateTime()
     issued_at = fields.DateTime(allow_none=True)
