@@ -4,7 +4,9 @@ the invoice JSON and its e-invoices."""
 
 import pytest
 from lxml import etree
+from sqlalchemy import event
 
+from server.extensions import db
 from tests.unit.billing.test_einvoice_xml import CII_SCHEMATRON, UBL_SCHEMATRON, schematron_errors
 
 LANDLORD = {
@@ -217,3 +219,30 @@ def test_the_invoice_issued_webhook_names_the_customer(shop, receiver):
     shop.run_worker()
     [sent] = receiver.verified()
     assert sent["event"]["data"]["bill_to"] == "Harbour Estates Ltd"
+
+
+def test_listing_customers_costs_the_same_queries_for_3_or_30(shop):
+    with shop.app.app_context():
+        engine = db.engine
+
+    def queries() -> int:
+        statements = []
+
+        def count(*_args):
+            statements.append(1)
+
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            listed = shop.client.get("/api/billing/customers?limit=500",
+                                     headers=shop.headers(shop.staff))  # fmt: skip
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        assert listed.status_code == 200
+        return len(statements)
+
+    for n in range(3):
+        customer(shop, name=f"Owner {n}")
+    few = queries()
+    for n in range(27):
+        customer(shop, name=f"Owner {n + 3}")
+    assert queries() == few
