@@ -7,6 +7,7 @@ from lxml import etree
 from sqlalchemy import event
 
 from server.extensions import db
+from tests.billing.test_invoice_documents import refused
 from tests.unit.billing.test_einvoice_xml import CII_SCHEMATRON, UBL_SCHEMATRON, schematron_errors
 
 LANDLORD = {
@@ -246,3 +247,17 @@ def test_listing_customers_costs_the_same_queries_for_3_or_30(shop):
     for n in range(27):
         customer(shop, name=f"Owner {n + 3}")
     assert queries() == few
+
+
+def test_the_database_refuses_to_change_an_issued_invoices_buyer(shop):
+    _, draft = drafted(shop)
+    invoice = shop.issue(draft["id"])
+    for column, value in (
+        ("buyer_address", "Elsewhere"),
+        ("buyer_email", "x@example.test"),
+        ("buyer_vat_number", "GB000000000"),
+        ("customer_id", 1),
+    ):
+        sql = f"UPDATE invoices SET {column} = :v WHERE id = :id"
+        assert refused(shop.app, sql, v=value, id=invoice["id"]), column
+    assert shop.invoice(invoice["id"]) == invoice
