@@ -5,19 +5,31 @@ def init_app(app, api) -> None:
     """Settings, models, endpoints, the note-signed receiver, the worker's webhook
     channel and job, the `ticket.closed` hook and the `export` command."""
     from billing import api as billing_api
-    from billing import erp_api, payments_in, retry_schedule, webhook_delivery, webhooks
+    from billing import (
+        customers_api,
+        erp_api,
+        payments_in,
+        retry_schedule,
+        webhook_delivery,
+        webhooks,
+    )
     from billing import models as _models  # noqa: F401  (joins the metadata)
-    from billing.cli import export_command
+    from billing.cli import erp_group, export_command
+    from billing.demo import apply_settings, load_billing_data, walkthrough
     from billing.settings import SETTINGS
     from billing.signals import connect
     from server import idempotency, worker
     from server.config import declare
+    from server.demo import DemoPart, register_demo_part
     from server.extensions import db
 
     declare(app.config, SETTINGS, app.instance_path)
     api.register_blueprint(billing_api.rates_blp)
     api.register_blueprint(billing_api.blp)
     api.register_blueprint(billing_api.exports_blp)
+    api.register_blueprint(customers_api.customers_blp)
+    api.register_blueprint(customers_api.bill_to_blp)
+    api.register_blueprint(customers_api.drafts_blp)
     api.register_blueprint(erp_api.blp)
     worker.register_channel(
         app,
@@ -32,3 +44,5 @@ def init_app(app, api) -> None:
     webhooks.install_close_hook(db.session)
     app.extensions[webhooks.EXTENSION_KEY] = True
     app.cli.add_command(export_command)
+    app.cli.add_command(erp_group)
+    register_demo_part(app, DemoPart(apply_settings, load_billing_data, walkthrough))

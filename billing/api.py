@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from billing import exports, invoices, payments, service
+from billing.customer_schemas import IssueSchema
 from billing.models import LabourCategory
 from billing.schemas import (
     ContractorCategorySchema,
@@ -130,11 +131,14 @@ def discard(invoice_id):
 @blp.post("/<int:invoice_id>/issue")
 @requires(*STAFF)
 @blp.doc(responses=ACTION_ERRORS)
+@blp.arguments(IssueSchema, required=False)
 @blp.response(200, InvoiceSchema)
-def issue(invoice_id):
+def issue(data, invoice_id):
     """Issue a draft: it gets the next number of its series and never changes again.
-    Sends `invoice.issued` to the ERP endpoints."""
-    return service.issue_invoice(current_caller(), invoice_id)
+    Sends `invoice.issued` to the ERP endpoints. 409 `invoice_has_warnings` (listed in
+    `errors.warnings`) unless `{"force": true}`; 409 `seller_vat_id_missing` when a line
+    charges VAT and AGENCY_VAT_ID is not set."""
+    return service.issue_invoice(current_caller(), invoice_id, force=data.get("force", False))
 
 
 @blp.post("/<int:invoice_id>/credit-notes")

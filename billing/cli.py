@@ -1,5 +1,6 @@
 """`fieldline export KIND --from D --to D --out DIR`: the back-office exports into a
-drop folder, each file written atomically, then a manifest."""
+drop folder, each file written atomically, then a manifest; and `fieldline erp
+sign-payment`, a payment report signed as the ERP signs it."""
 
 import hashlib
 import json
@@ -73,3 +74,68 @@ def _atomic_write(directory: str, name: str, chunks) -> tuple[str, int]:
             os.unlink(temp)
         raise
     return digest.hexdigest(), size
+
+
+@click.group("erp")
+def erp_group():
+    """Stand in for the agency's ERP (demos, smoke tests)."""
+
+
+@erp_group.command("sign-payment")
+@click.option("--invoice", "invoice_number", required=True, help="e.g. INV-2026-000001")
+@click.option("--amount", required=True, help='a decimal string, e.g. "197.94"')
+@click.option("--currency", default="GBP", show_default=True)
+@click.option("--reference", default=None, help="the bank's reference")
+@click.option("--paid-at", default=None, help="ISO 8601 time (default: now)")
+@click.option(
+    "--secret",
+    envvar="ERP_INBOUND_SECRET",
+    required=True,
+    help="the whsec_ secret the server checks (default: $ERP_INBOUND_SECRET)",
+)
+@click.option(
+    "--url",
+    default="http://127.0.0.1:5000/api/erp/payments",
+    show_default=True,
+    help="the server's payment endpoint",
+)
+@click.option("--send", is_flag=True, help="POST it now instead of printing a curl command.")
+def sign_payment_command(invoice_number, amount, currency, reference, paid_at, secret, url, send):
+    """Sign a payment report as the ERP does (Standard Webhooks) and print the curl
+    command that sends it (valid for 5 minutes), or send it with --send."""
+    import shlex
+    import urllib.error
+    import urllib.request
+    import uuid
+
+    from billing.signing import headers_for
+
+    body = json.dumps(
+        {
+            "invoice_number": invoice_number,
+            "amount": amount,
+            "currency": currency,
+            "paid_at": paid_at or utcnow().isoformat(timespec="seconds"),
+            "reference": reference,
+        }
+    ).encode()
+    try:
+        headers = headers_for(secret, f"msg_{uuid.uuid4().hex}", int(utcnow().timestamp()), body)
+    except ValueError as error:
+        raise click.ClickException(f"cannot sign: {error}") from error
+    headers["Content-Type"] = "application/json"
+    if not send:
+        parts = ["curl", "-sS", "-X", "POST", url]
+        for name, value in headers.items():
+            parts += ["-H", f"{name}: {value}"]
+        parts += ["--data-binary", body.decode()]
+        click.echo(" ".join(shlex.quote(part) for part in parts))
+        return
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310
+            click.echo(response.read().decode())
+    except urllib.error.HTTPError as error:
+        raise click.ClickException(f"{error.code}: {error.read().decode()}") from error
+    except urllib.error.URLError as error:
+        raise click.ClickException(f"cannot reach {url}: {error.reason}") from error

@@ -15,6 +15,7 @@ direction, so the writer flips every quantity and amount of a credit note
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -34,6 +35,7 @@ __all__ = [
     "data_dict",
     "facturx_pdf",
     "lines_from_money",
+    "split_address",
     "ubl_xml",
     "vat_category",
 ]
@@ -128,6 +130,24 @@ class EInvoice:
 def vat_category(rate: Decimal) -> str:
     """UNCL 5305 category for a domestic rate: S standard, Z zero-rated."""
     return "S" if rate > 0 else "Z"
+
+
+_UK_POSTCODE = re.compile(r"(?:^|\s)([A-Z]{1,2}[0-9][0-9A-Z]?\s*[0-9][A-Z]{2})$", re.IGNORECASE)
+
+
+def split_address(text: str) -> tuple[tuple[str, ...], str, str]:
+    """Address lines (three at most), postcode and city of a free-text UK address:
+    "12 River Lane, London E1 6AN" -> (("12 River Lane",), "E1 6AN", "London")."""
+    parts = [p.strip() for p in text.replace("\n", ",").split(",") if p.strip()]
+    postcode = city = ""
+    if parts and (found := _UK_POSTCODE.search(parts[-1])):
+        postcode = found.group(1).upper()
+        city = parts.pop()[: found.start(1)].strip()
+        if not city and len(parts) > 1:
+            city = parts.pop()
+    if len(parts) > 3:  # EN 16931 has three address lines: the rest joins the third
+        parts = [*parts[:2], ", ".join(parts[2:])]
+    return tuple(parts), postcode, city
 
 
 def lines_from_money(lines: Sequence[Line]) -> tuple[EInvoiceLine, ...]:

@@ -7,6 +7,7 @@ factur-x package stamps the wall clock into the file, so that clock is pinned to
 the invoice's issue time while it runs (under a lock: the pin is process-wide).
 """
 
+import logging
 import threading
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -14,7 +15,7 @@ from decimal import Decimal
 from flask import current_app
 
 from billing import crediting, einvoice
-from billing.invoice_pdf import InvoiceDocument, render_invoice_pdf
+from billing.invoice_pdf import InvoiceDocument, PaymentDetails, render_invoice_pdf
 from billing.models import Invoice
 from billing.money import Totals, compute_invoice, credit_part
 from billing.service import money_lines
@@ -22,13 +23,14 @@ from server.errors import Conflict
 from server.extensions import db
 from server.models import Ticket
 
+log = logging.getLogger(__name__)
 FLAVORS = ("cii", "ubl")
 _FACTURX_CLOCK = threading.Lock()
 
 
-def _address_lines(text: str) -> tuple[str, ...]:
-    parts = [p.strip() for p in text.replace("\n", ",").split(",") if p.strip()]
-    return tuple(parts[:3])
+def _address_lines(text: str, limit: int = 3) -> tuple[str, ...]:
+    parts = [p.strip() for p in (text or "").replace("\n", ",").split(",") if p.strip()]
+    return tuple(parts[:limit])
 
 
 def _totals(invoice: Invoice) -> Totals:
@@ -57,15 +59,28 @@ def _context(invoice: Invoice):
     credited = (
         db.session.get(Invoice, invoice.credited_invoice_id) if invoice.kind != "invoice" else None
     )
-    buyer_lines = [ticket.block.address]
-    if ticket.unit is not None:
-        buyer_lines.insert(0, ticket.unit.name)
-    return ticket, credited, _address_lines(", ".join(buyer_lines))
+    return ticket, credited
+
+
+def _logo() -> bytes | None:
+    path = current_app.config.get("AGENCY_LOGO_PATH")
+    if not path:
+        return None
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        log.warning("AGENCY_LOGO_PATH %s cannot be read; invoices print without a logo", path)
+        return None
+
+
+def _setting(name: str) -> str:
+    return str(current_app.config.get(name) or "").strip()
 
 
 def document(invoice: Invoice) -> InvoiceDocument:
     config = current_app.config
-    ticket, credited, buyer_lines = _context(invoice)
+    ticket, credited = _context(invoice)
     return InvoiceDocument(
         kind=invoice.kind,
         number=invoice.number,
@@ -74,17 +89,39 @@ def document(invoice: Invoice) -> InvoiceDocument:
         document_time=invoice.issued_at or invoice.created_at,
         currency=invoice.currency,
         seller_name=config["AGENCY_NAME"],
-        seller_address_lines=_address_lines(config["AGENCY_ADDRESS"]),
-        seller_vat_id=config["AGENCY_VAT_ID"] or None,
+        seller_address_lines=_seller_address(),
+        seller_vat_id=_setting("AGENCY_VAT_ID") or None,
+        seller_company_number=_setting("AGENCY_COMPANY_NUMBER") or None,
         buyer_name=invoice.bill_to,
-        buyer_address_lines=buyer_lines,
+        buyer_address_lines=_address_lines(invoice.buyer_address, limit=6),
+        buyer_email=invoice.buyer_email,
+        buyer_vat_number=invoice.buyer_vat_number,
         ticket_ref=ticket.ref,
         ticket_summary=ticket.summary,
         lines=tuple(money_lines(invoice)),
         totals=_totals(invoice),
         credited_number=credited.number if credited is not None else None,
         reason=invoice.reason,
+        payment=PaymentDetails(
+            bank_name=_setting("BANK_NAME"),
+            sort_code=_setting("BANK_SORT_CODE"),
+            account_number=_setting("BANK_ACCOUNT_NUMBER"),
+            iban=_setting("BANK_IBAN"),
+        ),
+        terms_days=config["PAYMENT_TERMS_DAYS"],
+        logo_png=_logo(),
     )
+
+
+def _seller_address() -> tuple[str, ...]:
+    lines = list(_address_lines(current_app.config["AGENCY_ADDRESS"], limit=4))
+    city = _setting("AGENCY_CITY")
+    place = " ".join(p for p in (city, _setting("AGENCY_POSTCODE")) if p)
+    if city and lines and lines[-1] == city:
+        lines[-1] = place
+    elif place and not any(place in line for line in lines):
+        lines.append(place)
+    return tuple(lines)
 
 
 def e_invoice(invoice: Invoice) -> einvoice.EInvoice:
@@ -97,7 +134,8 @@ def e_invoice(invoice: Invoice) -> einvoice.EInvoice:
             "E-invoices need the seller's VAT id: set AGENCY_VAT_ID.",
             code="einvoice_not_configured",
         )
-    ticket, credited, buyer_lines = _context(invoice)
+    ticket, credited = _context(invoice)
+    buyer_lines, postcode, city = einvoice.split_address(invoice.buyer_address)
     seller = einvoice.Party(
         name=config["AGENCY_NAME"],
         address_lines=_address_lines(config["AGENCY_ADDRESS"]),
@@ -109,9 +147,10 @@ def e_invoice(invoice: Invoice) -> einvoice.EInvoice:
     buyer = einvoice.Party(
         name=invoice.bill_to,
         address_lines=buyer_lines,
-        postcode="",
-        city="",
+        postcode=postcode,
+        city=city,
         country_code=config["AGENCY_COUNTRY"],
+        vat_id=invoice.buyer_vat_number or None,
     )
     delivered = invoice.created_at.astimezone(UTC).date()
     return einvoice.EInvoice(
@@ -128,7 +167,7 @@ def e_invoice(invoice: Invoice) -> einvoice.EInvoice:
         payment_reference=invoice.number if invoice.kind == "invoice" else None,
         preceding_invoice_number=credited.number if credited is not None else None,
         preceding_invoice_date=credited.issue_date if credited is not None else None,
-        payee_account=config["AGENCY_PAYEE_ACCOUNT"] or None,
+        payee_account=_setting("AGENCY_PAYEE_ACCOUNT") or _setting("BANK_IBAN") or None,
         notes=(f"Ticket {ticket.ref}",) + ((invoice.reason,) if invoice.reason else ()),
     )
 

@@ -1,4 +1,5 @@
-"""Rates, invoices and credit notes, payments, and the ERP webhook tables.
+"""Rates, customers (bill-to parties), invoices and credit notes, payments, and the ERP
+webhook tables.
 
 An invoice is a draft (no number, lines may still be replaced or discarded) until it
 is issued; from then on the database refuses any change to its content and lines
@@ -45,6 +46,10 @@ CONTENT_COLUMNS = (
     "created_at",
     "issued_at",
     "reason",
+    "customer_id",
+    "buyer_address",
+    "buyer_email",
+    "buyer_vat_number",
 )
 
 Money = Numeric(14, 2)
@@ -60,6 +65,47 @@ class LabourCategory(Base):
     name: Mapped[str] = mapped_column(String(120), unique=True)
     hourly_rate: Mapped[Decimal] = mapped_column(Numeric(12, 4))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Customer(Base):
+    """Who pays for repairs: a landlord or owner, billed for the blocks and units it owns."""
+
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(500))
+    email: Mapped[str] = mapped_column(String(320))
+    vat_number: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BlockOwner(Base):
+    """The customer billed for chargeable work in a block (unless its unit has an owner)."""
+
+    __tablename__ = "block_owners"
+
+    block_id: Mapped[int] = mapped_column(ForeignKey("blocks.id"), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+
+
+class UnitOwner(Base):
+    """The customer (owner, landlord) billed for chargeable work in a unit."""
+
+    __tablename__ = "unit_owners"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+
+
+class TicketBillTo(Base):
+    """Staff's choice of who pays for one ticket, over the owners of its unit and block."""
+
+    __tablename__ = "ticket_bill_to"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
 
 
 class Invoice(Base):
@@ -95,7 +141,13 @@ class Invoice(Base):
     )
     issue_date: Mapped[date | None] = mapped_column()
     due_date: Mapped[date | None] = mapped_column()
+    # The buyer as it was when issued (kept up to date while a draft): `bill_to` is the
+    # name; the customer it came from, if any (else the tenant who reported, or the block).
     bill_to: Mapped[str] = mapped_column(String(200))
+    customer_id: Mapped[int | None] = mapped_column(index=True)  # no FK: see migration 0014
+    buyer_address: Mapped[str] = mapped_column(String(500), default="")
+    buyer_email: Mapped[str | None] = mapped_column(String(320))
+    buyer_vat_number: Mapped[str | None] = mapped_column(String(20))
     reason: Mapped[str | None] = mapped_column(Text)
     # JSON list of what a person should check before issuing (missing rates or prices).
     warnings: Mapped[str] = mapped_column(Text, default="[]")

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from billing.issue_checks import current_warnings
 from billing.models import DELIVERY_STATUSES, EVENT_TYPES, PAYMENT_METHODS
 from billing.money import MAX_QUANTITY, MAX_RATE, outstanding, price_str, to_str
 from billing.webhooks import invoice_links
@@ -73,7 +74,9 @@ class ContractorRateSchema(Schema):
 
 
 class InvoiceLineSchema(Schema):
-    id = fields.Integer(metadata={"description": "`line_id` when crediting this line"})
+    id = fields.Integer(
+        metadata={"description": "the line's id: for editing a draft, or `line_id` when crediting"}
+    )
     position = fields.Integer()
     kind = fields.String(metadata={"description": "`labour`, `material` or `callout`"})
     description = fields.String()
@@ -126,11 +129,24 @@ class InvoiceSchema(Schema):
     )
     issue_date = fields.Date(allow_none=True)
     due_date = fields.Date(allow_none=True)
-    bill_to = fields.String()
+    bill_to = fields.String(metadata={"description": "the buyer's name"})
+    buyer = fields.Function(
+        lambda i: {
+            "name": i.bill_to,
+            "address": i.buyer_address,
+            "email": i.buyer_email,
+            "vat_number": i.buyer_vat_number,
+            "customer_id": i.customer_id,
+        },
+        metadata={"description": "who is billed, as issued (kept current while a draft)"},
+    )
     reason = fields.String(allow_none=True)
     warnings = fields.Function(
-        lambda i: json.loads(i.warnings),
-        metadata={"description": "what to check before issuing (missing rates or prices)"},
+        lambda i: current_warnings(i) if i.status == "draft" else json.loads(i.warnings),
+        metadata={
+            "description": "a draft's current warnings (0.00 labour, a material without a "
+            "price, no lines): issuing refuses them unless forced"
+        },
     )
     created_at = fields.DateTime()
     issued_at = fields.DateTime(allow_none=True)

@@ -15,6 +15,8 @@ from flask import current_app
 from sqlalchemy import exists, func, select
 
 from billing import crediting, drafting, money, webhooks
+from billing.customers import apply_buyer, buyer_for
+from billing.issue_checks import check_issuable, current_warnings, issue_blockers
 from billing.models import Invoice, InvoiceLine, LabourCategory, Payment
 from billing.money import (
     AmountTooLarge,
@@ -102,14 +104,6 @@ def lock(*rows) -> None:
             db.session.refresh(row, with_for_update=True)
 
 
-def _bill_to(ticket: Ticket) -> str:
-    if ticket.bill_to:
-        return ticket.bill_to
-    if ticket.reporter is not None and ticket.reporter.role == "tenant":
-        return ticket.reporter.name
-    return ticket.block.name
-
-
 def refresh_awaiting_payment(ticket: Ticket) -> None:
     """A chargeable ticket waits while any of its invoices is unpaid (drafts count); it
     is paid in full when one is paid and none is unpaid (the closing rule reads both)."""
@@ -171,10 +165,9 @@ def create_draft_invoice(
         status="draft",
         currency=current_app.config["CURRENCY"],
         amount_paid=Decimal(0),
-        bill_to=_bill_to(ticket)[:200],
-        warnings=json.dumps(draft.warnings),
         created_at=utcnow(),
     )
+    apply_buyer(invoice, buyer_for(ticket))
     try:
         _add_lines(invoice, draft.lines, draft.sources)
     except AmountTooLarge:
@@ -183,6 +176,7 @@ def create_draft_invoice(
             f"({to_str(money.MAX_AMOUNT)}); check its materials and hours.",
             code="invoice_too_large",
         ) from None
+    invoice.warnings = json.dumps(current_warnings(invoice))
     db.session.add(invoice)
     db.session.flush()
     refresh_awaiting_payment(ticket)
@@ -192,7 +186,7 @@ def create_draft_invoice(
     if draft.warnings:
         data["warnings"] = draft.warnings
     append_event(ticket, "invoice_drafted", actor, data, visibility="staff")
-    if current_app.config["AUTO_ISSUE_INVOICES"] and not draft.warnings:
+    if current_app.config["AUTO_ISSUE_INVOICES"] and not issue_blockers(invoice):
         issue(invoice, ticket, actor)
     return invoice
 
@@ -261,11 +255,20 @@ def issue(invoice: Invoice, ticket: Ticket, actor: Caller | None) -> Invoice:
     return invoice
 
 
-def issue_invoice(caller: Caller, invoice_id: int) -> Invoice:
+def issue_invoice(caller: Caller, invoice_id: int, force: bool = False) -> Invoice:
+    """Staff: issue a draft, refused while it has warnings unless `force` (recorded)."""
     invoice = get_visible_invoice(caller, invoice_id)
     ticket = db.session.get(Ticket, invoice.ticket_id)
     lock(ticket, invoice)
-    return issue(invoice, ticket, caller)
+    if invoice.status != "draft":
+        raise Conflict("This invoice is already issued.", code="invoice_not_draft")
+    apply_buyer(invoice, buyer_for(ticket))
+    forced = check_issuable(invoice, force)
+    issue(invoice, ticket, caller)
+    if forced:
+        data = {"invoice_id": invoice.id, "number": invoice.number, "warnings": forced}
+        append_event(ticket, "invoice_issued_with_warnings", caller, data, visibility="staff")
+    return invoice
 
 
 def credit_invoice(
@@ -301,6 +304,10 @@ def credit_invoice(
         currency=invoice.currency,
         amount_paid=Decimal(0),
         bill_to=invoice.bill_to,
+        customer_id=invoice.customer_id,
+        buyer_address=invoice.buyer_address,
+        buyer_email=invoice.buyer_email,
+        buyer_vat_number=invoice.buyer_vat_number,
         reason=reason,
         warnings="[]",
         created_at=utcnow(),

@@ -13,12 +13,27 @@ SETTINGS = (
         "`1`: issue drafts at once (unless a rate or price is missing)",
     ),
     Setting("PAYMENT_TERMS_DAYS", "int", "30", "due date of an issued invoice, in days"),
-    Setting("AGENCY_VAT_ID", "str", "", "required for EN 16931 XML and Factur-X PDFs"),
+    Setting(
+        "AGENCY_VAT_ID",
+        "str",
+        "",
+        "the seller's VAT number: printed on invoices; needed to issue one that charges VAT",
+    ),
     Setting("AGENCY_POSTCODE", "str", "", "the seller's postcode on e-invoices"),
     Setting("AGENCY_CITY", "str", "", "the seller's city on e-invoices"),
     Setting("AGENCY_COUNTRY", "str", "GB", "the seller's (and default buyer's) ISO country code"),
     Setting(
         "AGENCY_PAYEE_ACCOUNT", "str", "", "IBAN / account, printed as the credit transfer account"
+    ),
+    Setting("AGENCY_COMPANY_NUMBER", "str", "", "company registration number, printed on invoices"),
+    Setting("BANK_NAME", "str", "", "bank name in the invoice's payment details"),
+    Setting("BANK_SORT_CODE", "str", "", "sort code in the invoice's payment details"),
+    Setting("BANK_ACCOUNT_NUMBER", "str", "", "account number in the invoice's payment details"),
+    Setting(
+        "BANK_IBAN",
+        "str",
+        "",
+        "IBAN in the invoice's payment details (and the e-invoice payee account by default)",
     ),
     Setting("WEBHOOK_TIMEOUT_SECONDS", "int", "15", "timeout of one webhook delivery"),
     Setting(

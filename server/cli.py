@@ -67,20 +67,46 @@ def serve_command(host, port, workers, threads):
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--no-serve", is_flag=True, help="Load the demo data and exit.")
+@click.option(
+    "--walkthrough",
+    is_flag=True,
+    help="Print the commands that take a device push to a paid, closed ticket, and exit.",
+)
 @with_appcontext
-def demo_command(host, port, no_serve):
+def demo_command(host, port, no_serve, walkthrough):
     """Create and migrate the database, load demo data, print the logins, serve."""
-    from server.demo import DEMO_PASSWORD, load_demo_data
+    from server.demo import DEMO_PASSWORD, demo_parts, load_demo_data
 
     app = current_app._get_current_object()
     upgrade_database()
+    parts = demo_parts(app)
+    settings = {}
+    for part in parts:
+        settings.update(part.settings(app))
     logins = load_demo_data()
+    for part in parts:
+        part.load()
     db.session.commit()
-    click.echo(f"Fieldline demo on http://{host}:{port}/api  (API reference: /api/docs)")
+    base = f"http://{host}:{port}"
+    if walkthrough:
+        for part in parts:
+            if part.walkthrough is not None:
+                click.echo(part.walkthrough(base, DEMO_PASSWORD))
+        return
+    click.echo(f"Fieldline demo on {base}/api  (API reference: /api/docs)")
     click.echo(f"Database: {app.config['SQLALCHEMY_DATABASE_URI']}")
     click.echo(f"Every demo user's password is: {DEMO_PASSWORD}")
     for role, email, name in logins:
         click.echo(f"  {role:<11} {email:<32} {name}")
+    if settings:
+        click.echo("Demo settings (this process only; the environment overrides them):")
+        for name, value in settings.items():
+            click.echo(f"  {name}={value}")
+    if any(part.walkthrough for part in parts):
+        click.echo(
+            "From a device push to a paid, closed ticket, step by step: "
+            f"fieldline demo --walkthrough --port {port}"
+        )
     if not no_serve:
         serve(app, host, port, workers=1, threads=8)
 

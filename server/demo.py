@@ -1,5 +1,11 @@
-"""Demo data for `fieldline demo`: a small agency anyone can log in to."""
+"""Demo data for `fieldline demo`: a small agency anyone can log in to.
 
+Feature packages add to the demo from their `init_app` with `register_demo_part`
+(billing: rates, an owner, seller and bank settings, the ERP secret, the walkthrough).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -21,6 +27,29 @@ PEOPLE = [
     ("tenant", "obrien@demo.fieldline", "Pat O'Brien"),
     ("tenant", "nina@demo.fieldline", "Nina Núñez"),
 ]
+
+
+DEMO_PARTS = "fieldline.demo_parts"
+
+
+@dataclass(frozen=True)
+class DemoPart:
+    """What a feature package adds to the demo."""
+
+    # Applied to the demo's app before it serves; returns the settings to print.
+    settings: Callable[[object], dict[str, str]]
+    # Its demo data, after the agency's; safe to run again.
+    load: Callable[[], None]
+    # Commands that walk a user through it: (base URL, demo password) -> text.
+    walkthrough: Callable[[str, str], str] | None = None
+
+
+def register_demo_part(app, part: DemoPart) -> None:
+    app.extensions.setdefault(DEMO_PARTS, []).append(part)
+
+
+def demo_parts(app) -> list[DemoPart]:
+    return list(app.extensions.get(DEMO_PARTS, []))
 
 
 def load_demo_data() -> list[tuple[str, str, str]]:

@@ -505,6 +505,55 @@ PROBLEMS: tuple[Problem, ...] = (
         "this held work was already approved or rejected",
         _Y,
     ),
+    Problem(
+        "invoice_has_warnings",
+        409,
+        "Conflict",
+        "issuing a draft with warnings (listed in `errors.warnings`) without `force`",
+        _B,
+    ),
+    Problem(
+        "seller_vat_id_missing",
+        409,
+        "Conflict",
+        "issuing an invoice that charges VAT while `AGENCY_VAT_ID` is not set",
+        _B,
+    ),
+    Problem(
+        "bill_to_locked",
+        409,
+        "Conflict",
+        "changing a ticket's bill-to after one of its invoices was issued",
+        _B,
+    ),
+    Problem(
+        "customer_not_found",
+        404,
+        "Not found",
+        "unknown customer id",
+        _B,
+    ),
+    Problem(
+        "invoice_line_not_found",
+        404,
+        "Not found",
+        "the line is not on that invoice",
+        _B,
+    ),
+    Problem(
+        "block_not_found",
+        404,
+        "Not found",
+        "unknown block, or outside the caller's scope",
+        _B,
+    ),
+    Problem(
+        "unit_not_found",
+        404,
+        "Not found",
+        "unknown unit, or outside the caller's scope",
+        _B,
+    ),
 )
 
 REGISTRY: dict[str, Problem] = {problem.code: problem for problem in PROBLEMS}

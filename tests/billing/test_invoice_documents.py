@@ -81,7 +81,7 @@ def test_the_invoice_pdf_is_deterministic_and_carries_the_cii_xml_once_issued(sh
     draft = shop.draft(ticket_id)
     draft_pdf = get(shop, f"/api/invoices/{draft['id']}.pdf")
     assert draft_pdf.status_code == 200 and draft_pdf.mimetype == "application/pdf"
-    assert "Draft invoice" in PdfReader(io.BytesIO(draft_pdf.data)).pages[0].extract_text()
+    assert "Draft VAT invoice" in PdfReader(io.BytesIO(draft_pdf.data)).pages[0].extract_text()
 
     invoice = shop.issue(draft["id"])
     first = get(shop, f"/api/invoices/{invoice['id']}.pdf")

@@ -64,7 +64,9 @@ def test_missing_rates_and_prices_become_zero_lines_with_warnings(shop, make):
 
     assert [line["net"] for line in invoice["lines"]] == ["0.00", "0.00", "45.00"]
     assert len(invoice["warnings"]) == 2
-    assert "No Category has no labour category" in invoice["warnings"][0]
+    assert "No Category" in invoice["warnings"][0]
+    assert "labour is billed at 0.00 an hour" in invoice["warnings"][0]
+    assert "Mystery part" in invoice["warnings"][1] and "no price" in invoice["warnings"][1]
 
 
 def test_the_default_hourly_rate_applies_to_contractors_without_a_category(shop, make):

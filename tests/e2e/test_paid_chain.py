@@ -93,8 +93,13 @@ def test_a_device_push_and_an_erp_payment_close_a_chargeable_ticket(
     world.as_staff(
         tickets.triage, world.ticket_id, type="repair", priority="normal", billing="chargeable"
     )
-    settings = {"ERP_INBOUND_SECRET": ERP_SECRET, "ALLOW_LOOPBACK_WEBHOOK_URLS": "1",
-                "AUTO_ISSUE_INVOICES": "1", "CALLOUT_FEE": "45.00"}  # fmt: skip
+    settings = {
+        "ERP_INBOUND_SECRET": ERP_SECRET,
+        "ALLOW_LOOPBACK_WEBHOOK_URLS": "1",
+        "AUTO_ISSUE_INVOICES": "1",
+        "CALLOUT_FEE": "45.00",
+        "AGENCY_VAT_ID": "GB123456789",  # issuing an invoice that charges VAT needs it
+    }
     server = LiveServer(environment(app, database_url, **settings), tmp_path / "server.log")
     base = server.start().base
     app.config.update(ALLOW_LOOPBACK_WEBHOOK_URLS=True)  # the worker below runs in here

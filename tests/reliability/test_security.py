@@ -31,6 +31,10 @@ AGENCY_WIDE = {
     "erp.update_endpoint": "admin only; endpoints are agency-wide",
     "erp.replay": "staff: deliveries are agency-wide",
     "billing_rates.set_labour_category": "admin only",
+    "billing_customers.get_customer": "staff: customers (bill-to parties) are agency-wide",
+    "billing_customers.update_customer": "staff: customers (bill-to parties) are agency-wide",
+    "billing_customers.set_block_owner": "staff maintain every block (properties)",
+    "billing_customers.set_unit_owner": "staff maintain every unit (properties)",
     "mail.quarantined_mail": "the agency's shared inbound-mail quarantine",
     "mail.quarantined_raw": "the agency's shared inbound-mail quarantine",
     "mail.release": "the agency's shared inbound-mail quarantine",
@@ -112,7 +116,7 @@ def theirs_things(app, client, make, ours, theirs):
         "attachment_id": upload.get_json()["id"],
         "note_id": note,
         "notification_id": notification,
-        "invoice_id": their_invoice(app, client, make, theirs),
+        **their_invoice(app, client, make, theirs),
         "kind": "time_entries",
         "record_id": "their-hours",
     }
@@ -131,7 +135,7 @@ def hours(ticket_id: int, entry_id: str) -> dict:
     }
 
 
-def their_invoice(app, client, make, theirs) -> int:
+def their_invoice(app, client, make, theirs) -> dict:
     app.config["DEFAULT_HOURLY_RATE"] = "50.00"
     ticket = make.ticket(
         theirs.staff,
@@ -151,7 +155,8 @@ def their_invoice(app, client, make, theirs) -> int:
         "/api/invoices", json={"ticket_id": ticket.id}, headers=make.headers(theirs.staff)
     )
     assert draft.status_code == 201, draft.get_json()
-    return draft.get_json()["id"]
+    invoice = draft.get_json()
+    return {"invoice_id": invoice["id"], "line_id": invoice["lines"][0]["id"]}
 
 
 def request_for(client, method, rule, values, headers, ours):
@@ -179,6 +184,10 @@ def request_for(client, method, rule, values, headers, ours):
             "method": "cash",
             "paid_at": "2026-04-01T10:00:00+00:00",
         },
+        "ticket_bill_to.set_bill_to": {"customer_id": None},
+        "invoice_drafts.set_invoice_bill_to": {"customer_id": None},
+        "invoice_drafts.add_line": {"description": "Extra", "quantity": "1", "unit_price": "1"},
+        "invoice_drafts.change_line": {"quantity": "2"},
     }
     if rule.endpoint == "attachments.upload":
         return client.post(
@@ -250,6 +259,12 @@ SCOPED = {
     "held_work.list_held",
     "held_work.approve",
     "held_work.reject",
+    "ticket_bill_to.get_bill_to",
+    "ticket_bill_to.set_bill_to",
+    "invoice_drafts.set_invoice_bill_to",
+    "invoice_drafts.add_line",
+    "invoice_drafts.change_line",
+    "invoice_drafts.remove_line",
 }
 
 
@@ -389,7 +404,9 @@ def signed(body: str, msg_id: str, at: datetime) -> dict:
 
 @pytest.fixture
 def issued_invoice(app, client, make, ours) -> dict:
-    app.config.update(ERP_INBOUND_SECRET=ERP_SECRET, DEFAULT_HOURLY_RATE="50.00")
+    app.config.update(
+        ERP_INBOUND_SECRET=ERP_SECRET, DEFAULT_HOURLY_RATE="50.00", AGENCY_VAT_ID="GB123456789"
+    )
     ticket = make.ticket(
         ours.staff, ours.block, ours.unit, type="repair", priority="normal",
         billing="chargeable", reporter_id=ours.tenant.id,
