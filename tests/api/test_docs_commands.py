@@ -45,7 +45,10 @@ def documented(program: str) -> list[tuple[str, list[str]]]:
 
 
 def test_shell_blocks_are_split_into_commands():
-    text = "```sh\nexport A=1 && fieldline db upgrade   # once\ngunicorn --workers 4 \\\n  wsgi:app\n```\n"
+    text = (
+        "```sh\nexport A=1 && fieldline db upgrade   # once\n"
+        "gunicorn --workers 4 \\\n  wsgi:app\n```\n"
+    )
     assert shell_commands(text) == [
         ["export", "A=1"],
         ["fieldline", "db", "upgrade"],
