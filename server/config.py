@@ -56,6 +56,9 @@ class Config:
         self.MAIL_MAX_ATTACHMENTS = _int("MAIL_MAX_ATTACHMENTS", 20)
         # Username requests: per client address and per email, in a sliding hour.
         self.SIGNUP_MAX_PER_HOUR = _int("SIGNUP_MAX_PER_HOUR", 5)
+        # Proxies in front whose X-Forwarded-For is trusted (0: none, the peer address
+        # is the client). Throttles key on the client address this yields.
+        self.PROXY_FIX_X_FOR = _int("PROXY_FIX_X_FOR", 0)
         self.SET_PASSWORD_TTL_HOURS = _int("SET_PASSWORD_TTL_HOURS", 72)
         # The worker (server/worker.py): batch, lease of claimed rows, retry schedule.
         self.WORKER_POLL_SECONDS = _int("WORKER_POLL_SECONDS", 5)
