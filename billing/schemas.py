@@ -13,6 +13,7 @@ from billing.models import DELIVERY_STATUSES, EVENT_TYPES
 from billing.money import to_str
 from billing.webhooks import invoice_links
 from server.schemas.ids import id_field
+from server.schemas.times import Day, Instant
 
 _DECIMAL = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,4})?")
 
@@ -102,8 +103,8 @@ class InvoiceSchema(Schema):
     outstanding = fields.Function(
         lambda i: to_str(i.gross_total - i.amount_paid) if i.kind == "invoice" else "0"
     )
-    issue_date = fields.Date(allow_none=True)
-    due_date = fields.Date(allow_none=True)
+    issue_date = Day(allow_none=True)
+    due_date = Day(allow_none=True)
     bill_to = fields.String()
     reason = fields.String(allow_none=True)
     warnings = fields.Function(
@@ -130,8 +131,8 @@ class CreditNoteCreateSchema(Schema):
 
 
 class ExportQuerySchema(Schema):
-    start = fields.Date(data_key="from", metadata={"description": "first day, inclusive"})
-    end = fields.Date(data_key="to", metadata={"description": "last day, inclusive"})
+    start = Day(data_key="from", metadata={"description": "first day, inclusive"})
+    end = Day(data_key="to", metadata={"description": "last day, inclusive"})
 
 
 class XmlQuerySchema(Schema):
@@ -207,7 +208,7 @@ class PaymentInSchema(Schema):
     invoice_number = fields.String(required=True, validate=validate.Length(min=1, max=100))
     amount = fields.String(required=True, validate=validate.Length(min=1, max=40))
     currency = fields.String(required=True, validate=validate.Length(equal=3))
-    paid_at = fields.AwareDateTime(required=True)
+    paid_at = Instant(required=True)
     reference = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
 
 

@@ -1,6 +1,7 @@
 """Sync endpoints for devices: pull, push, attachment bytes."""
 
 import json
+import re
 from functools import wraps
 from http import HTTPStatus
 
@@ -78,10 +79,14 @@ class AttachmentUploadSchema(Schema):
     record = fields.Boolean(metadata={"description": "whether the record was pushed already"})
 
 
+# ASCII digits only (str.isdigit() also takes "²" and "٣"), and within a BIGINT.
+TIMESTAMP = re.compile(r"[1-9][0-9]{0,17}")
+
+
 def _last_pulled_at(value: str | None) -> int | None:
     if value in (None, "", "null", "undefined"):
         return None
-    if not value.isdigit() or int(value) < 1:
+    if not TIMESTAMP.fullmatch(value):
         raise Invalid(
             "last_pulled_at is a timestamp from a previous pull.",
             errors={"last_pulled_at": ["not a timestamp"]},
