@@ -26,7 +26,13 @@ class Config:
         self.ACCESS_TOKEN_TTL = timedelta(seconds=_int("ACCESS_TOKEN_TTL_SECONDS", 900))
         # Long enough for a handheld that stays offline for weeks.
         self.REFRESH_TOKEN_TTL = timedelta(days=_int("REFRESH_TOKEN_TTL_DAYS", 30))
+        # Login throttling (server/services/throttle.py): attempts per account and
+        # client address, per address, per account; then a doubling block.
         self.LOGIN_MAX_FAILURES = _int("LOGIN_MAX_FAILURES", 5)
+        self.LOGIN_ADDRESS_MAX_FAILURES = _int("LOGIN_ADDRESS_MAX_FAILURES", 20)
+        self.LOGIN_ACCOUNT_MAX_FAILURES = _int("LOGIN_ACCOUNT_MAX_FAILURES", 50)
+        self.LOGIN_BACKOFF_SECONDS = _int("LOGIN_BACKOFF_SECONDS", 60)
+        self.LOGIN_MAX_BACKOFF_SECONDS = _int("LOGIN_MAX_BACKOFF_SECONDS", 3600)
         self.LOGIN_WINDOW = timedelta(seconds=_int("LOGIN_WINDOW_SECONDS", 900))
         self.PASSWORD_HASH_PROFILE = os.environ.get("PASSWORD_HASH_PROFILE", "strong")
         # Whole-request ceiling; uploads have their own, smaller limits.
@@ -41,6 +47,10 @@ class Config:
         self.ATTACHMENT_DIR = os.environ.get(
             "ATTACHMENT_DIR", os.path.join(instance_path, "attachments")
         )
+        # Bytes sent before their record, per user (server/services/attachments.py),
+        # and how long unreferenced bytes are kept before the sweep removes them.
+        self.ATTACHMENT_PENDING_MAX_BYTES = _int("ATTACHMENT_PENDING_MAX_BYTES", 200 * 1024 * 1024)
+        self.ATTACHMENT_ORPHAN_GRACE_HOURS = _int("ATTACHMENT_ORPHAN_GRACE_HOURS", 168)
         self.SMTP_URL = os.environ.get("SMTP_URL", "")
         self.MAIL_FROM = os.environ.get("MAIL_FROM", "Fieldline <fieldline@localhost>")
         self.MAIL_DIR = os.environ.get("MAIL_DIR", os.path.join(instance_path, "outbox-mail"))

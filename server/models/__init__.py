@@ -1,6 +1,6 @@
 """Typed SQLAlchemy 2 models of the server package; importing this registers them all."""
 
-from server.models.auth import Device, LoginFailure, RefreshToken, TokenFamily
+from server.models.auth import Device, LoginThrottle, RefreshToken, TokenFamily
 from server.models.mail import InboundMail, PasswordToken, SignupRequest
 from server.models.notifications import Counter, Holiday, Notification, OutboxMessage, SlaPolicy
 from server.models.people import ROLES, Department, User, department_members
@@ -12,6 +12,7 @@ from server.models.tickets import (
     Attachment,
     CannedResponse,
     Message,
+    PendingUpload,
     Ticket,
     TicketContractor,
     TicketEvent,
@@ -34,12 +35,13 @@ __all__ = [
     "Device",
     "Holiday",
     "InboundMail",
-    "LoginFailure",
+    "LoginThrottle",
     "Material",
     "Message",
     "Notification",
     "OutboxMessage",
     "PasswordToken",
+    "PendingUpload",
     "RefreshToken",
     "SignupRequest",
     "SlaPolicy",

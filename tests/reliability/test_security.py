@@ -31,6 +31,7 @@ AGENCY_WIDE = {
     "erp.update_endpoint": "admin only; endpoints are agency-wide",
     "erp.replay": "staff: deliveries are agency-wide",
     "billing_rates.set_labour_category": "admin only",
+    "users.unlock_user": "admin only; accounts are agency-wide",
     "mail.quarantined_mail": "the agency's shared inbound-mail quarantine",
     "mail.quarantined_raw": "the agency's shared inbound-mail quarantine",
     "mail.release": "the agency's shared inbound-mail quarantine",
@@ -337,27 +338,34 @@ def login(client, email, password, ip):
     )
 
 
-def test_guessing_one_accounts_password_from_many_addresses_is_throttled(client, ours):
+def test_guessing_one_accounts_password_from_many_addresses_is_throttled(app, client, make, ours):
+    """A botnet's guesses block the account past LOGIN_ACCOUNT_MAX_FAILURES, except for
+    an address its owner logged in from before: nobody outside can lock them out."""
+    app.config["LOGIN_ACCOUNT_MAX_FAILURES"] = 5
+    home = "198.51.100.7"
+    assert login(client, ours.tenant.email, "correct horse battery", home).status_code == 200
     statuses = [
         login(client, ours.tenant.email, f"guess-{n}", f"203.0.113.{n}").status_code
         for n in range(8)
     ]
     assert statuses == [401] * 5 + [429] * 3
-    right = login(client, ours.tenant.email, "correct horse battery", "198.51.100.7")
-    assert right.status_code == 429  # the account waits out the window, whoever asks
+    right = login(client, ours.tenant.email, "correct horse battery", "198.51.100.99")
+    assert right.status_code == 429  # an address the account never used waits
+    assert login(client, ours.tenant.email, "correct horse battery", home).status_code == 200
 
 
 def test_spraying_one_password_over_many_accounts_gets_each_account_five_guesses(
     client, make, ours
 ):
-    """Per-address limits belong in the proxy in front (the app sees the proxy's
-    address); what the app guarantees is at most five guesses per account per window."""
+    """One address gets at most five guesses per account, and LOGIN_ADDRESS_MAX_FAILURES
+    over all accounts; the accounts' owners elsewhere are not affected."""
     accounts = [make.user("tenant").email for _ in range(4)]
     for _ in range(6):
         for email in accounts:
             login(client, email, "Summer2026!", "203.0.113.9")
     for email in accounts:
         assert login(client, email, "Summer2026!", "203.0.113.9").status_code == 429
+        assert login(client, email, "correct horse battery", "198.51.100.1").status_code == 200
 
 
 # ERP payments, replayed -------------------------------------------------------------
