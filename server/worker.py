@@ -19,7 +19,7 @@ from flask import Flask
 from server import mail
 from server.db import utcnow
 from server.extensions import db
-from server.services import outbox, sla_jobs, throttle
+from server.services import attachments, outbox, sla_jobs, throttle
 from server.services.outbox import OutboxItem, RetryPolicy
 
 log = logging.getLogger(__name__)
@@ -79,6 +79,7 @@ def jobs(app: Flask) -> dict[str, Job]:
         registry = app.extensions[JOBS_KEY] = {
             "sla": sla_jobs.run,
             "login_throttles": throttle.prune,
+            "attachments": attachments.sweep_job,
         }
     return registry
 

@@ -18,7 +18,8 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 EARLIEST_MS = 946684800000  # 2000-01-01
 LATEST_MS = 4102444800000  # 2100-01-01
 
-RecordId = Annotated[str, Meta(pattern=r"^[A-Za-z0-9_\-]{1,64}$")]
+RECORD_ID_PATTERN = r"^[A-Za-z0-9_\-]{1,64}$"
+RecordId = Annotated[str, Meta(pattern=RECORD_ID_PATTERN)]
 # A ticket's id as text: a stored id is 1..2^31-1 (the range is checked in `_clean`).
 TicketId = Annotated[str, Meta(pattern=r"^[1-9][0-9]{0,9}$")]
 MAX_TICKET_ID = 2**31 - 1
