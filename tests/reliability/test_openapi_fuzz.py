@@ -2,10 +2,15 @@
 process, with a real bearer token, and checks each answer against the document:
 never a 5xx, only documented status codes (the catch-all `default` response is
 removed first, so every status must be listed), the documented content type and a
-body matching the documented schema. An admin runs every operation, a tenant every
-operation too (so 403/404 must be documented), a contractor's device the sync
-endpoints. Bounded: FUZZ_EXAMPLES examples per operation (a tenant's third of them)."""
+body matching the documented schema. Every role runs every operation (so 403/404
+must be documented); the contractor does so from a device, so the sync endpoints see
+a real device token. Besides what the schemas allow (and violate), bodies and query
+strings get hostile values that parse yet broke things once (HOSTILE_*: lone
+surrogates, numbers beyond a column or int64, non-ASCII digits, instants that leave
+the calendar in UTC), and the sync push body is generated from its documented shape.
+Bounded: FUZZ_EXAMPLES examples per operation (a third of them for most roles)."""
 
+import copy
 import io
 import os
 import types
@@ -98,18 +103,77 @@ def known_ids(fuzz_app, client, make, ours) -> dict:
     }
 
 
+# Values that are valid JSON (or query text) of the right kind, yet were 500s once.
+EXTREME_TIMES = [
+    "0001-01-01T00:00:00+14:00",
+    "9999-12-31T23:59:59-14:00",
+    "0001-01-01",
+    "9999-12-31",
+]
+HOSTILE_NUMBERS = [2**31, 2**63, -(2**63) - 1, 10**20, -1]
+HOSTILE_DIGITS = ["\u0663", "\u00b2", "\uff11\uff12", "9" * 25]
+HOSTILE_BODY = ["\ud800", "a\udfffb", *HOSTILE_NUMBERS, *HOSTILE_DIGITS, *EXTREME_TIMES]
+HOSTILE_QUERY = [str(n) for n in HOSTILE_NUMBERS] + HOSTILE_DIGITS + EXTREME_TIMES
+
+
+def _leaf_paths(value, path=()):
+    """Paths to every scalar and empty container in a JSON document."""
+    if isinstance(value, dict) and value:
+        for key, child in value.items():
+            yield from _leaf_paths(child, (*path, key))
+    elif isinstance(value, list) and value:
+        for index, child in enumerate(value):
+            yield from _leaf_paths(child, (*path, index))
+    else:
+        yield path
+
+
+def _replaced(document, path, new):
+    if not path:
+        return new
+    document = copy.deepcopy(document)
+    parent = document
+    for step in path[:-1]:
+        parent = parent[step]
+    parent[path[-1]] = new
+    return document
+
+
+def _with_hostile(document, values):
+    """The document as generated, or with one of its scalars replaced by a hostile value."""
+    if not isinstance(document, dict | list) or not document:
+        return st.just(document)
+    paths = list(_leaf_paths(document))
+    mutated = st.tuples(st.sampled_from(paths), st.sampled_from(values))
+    return st.one_of(st.just(document), mutated.map(lambda pv: _replaced(document, *pv)))
+
+
 def _schema(app):
     spec = _without_catch_all(app.test_client().get("/api/openapi.json").get_json())
     schema = schemathesis.openapi.from_dict(spec)
     schema.app = app
+
+    @schema.hook("flatmap_body")
+    def hostile_body(context, body):
+        # JSON bodies (and the push, sent as text/plain); forms and files carry bytes.
+        media_types = {b.media_type for b in context.operation.body}
+        if not media_types <= {"application/json", "text/plain"}:
+            return st.just(body)
+        return _with_hostile(body, HOSTILE_BODY)
+
+    @schema.hook("flatmap_query")
+    def hostile_query(context, query):
+        return _with_hostile(query, HOSTILE_QUERY)
+
     return schema
 
 
 ROLES = {
     # role -> (who in `ours`, device id, which paths, share of FUZZ_EXAMPLES)
     "admin": ("admin", None, "", 1),
+    "staff": ("staff", None, "", 3),
     "tenant": ("tenant", None, "", 3),
-    "contractor": ("contractor", "fuzz-handheld", "/api/sync/", 1),
+    "contractor": ("contractor", "fuzz-handheld", "", 3),
 }
 
 
