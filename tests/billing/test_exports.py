@@ -136,3 +136,11 @@ def test_the_cli_writes_files_atomically_with_a_manifest(shop, billed, runner, t
         assert len(data) == entry["bytes"]
         assert len(data.decode("utf-8").splitlines()) == entry["rows"] + 1
     assert not list(out.glob(".*.tmp"))
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_the_cli_refuses_days_outside_the_calendar_range_and_writes_nothing(runner, tmp_path, day):
+    out = tmp_path / "drop"
+    result = runner.invoke(args=["export", "all", "--from", day, "--to", day, "--out", out])
+    assert result.exit_code == 2 and "Must be between" in result.output
+    assert not out.exists()
