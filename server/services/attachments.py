@@ -321,6 +321,10 @@ def store_bytes_for(
     record = db.session.scalar(
         visible_attachment_query(caller).where(Attachment.id == attachment_id)
     )
+    if record is None:
+        # The caller's own record, even while hidden (its message not arrived yet).
+        own = db.session.get(Attachment, attachment_id)
+        record = own if own is not None and own.uploader_id == caller.id else None
     if record is not None:
         if record.uploader_id != caller.id:
             raise Forbidden(

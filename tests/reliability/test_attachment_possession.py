@@ -276,3 +276,16 @@ def test_the_worker_sweeps_at_most_once_an_hour(app, client, make, ours):
     assert first.jobs["attachments"]["orphan blobs removed"] == 0
     assert second.jobs["attachments"] == {}
     assert third.jobs["attachments"]["orphan blobs removed"] == 1
+
+
+def test_bytes_for_a_record_still_waiting_for_its_message_complete_it(client, make, ours):
+    device = make.headers(ours.contractor, device_id="probe")
+    early = record(ours.ticket.id, "att-hidden", PNG, message_id="m-later")
+    assert push(client, device, early).status_code == 200
+    sent = put(client, device, "att-hidden", PNG)
+    assert sent.status_code == 201 and sent.get_json()["record"] is True
+    later = {"id": "m-later", "ticket_id": str(ours.ticket.id), "body": "Photo"}
+    assert push(client, device, ticket_messages={"created": [later]}).status_code == 200
+    got = client.get("/api/sync/attachments/att-hidden", headers=device)
+    assert got.status_code == 200 and got.data == PNG
+    got.close()
