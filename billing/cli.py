@@ -11,12 +11,26 @@ from flask.cli import with_appcontext
 
 from billing import exports
 from server.db import utcnow
+from server.schemas.times import EARLIEST, LATEST, RANGE_MESSAGE
+
+
+class DayInRange(click.DateTime):
+    """YYYY-MM-DD within the range every date input has (server.schemas.times)."""
+
+    def __init__(self):
+        super().__init__(["%Y-%m-%d"])
+
+    def convert(self, value, param, ctx):
+        day = super().convert(value, param, ctx)
+        if not EARLIEST.date() <= day.date() < LATEST.date():
+            self.fail(RANGE_MESSAGE, param, ctx)
+        return day
 
 
 @click.command("export")
 @click.argument("kind", type=click.Choice([*exports.KINDS, "all"]))
-@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="first day, inclusive")
-@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="last day, inclusive")
+@click.option("--from", "start", type=DayInRange(), help="first day, inclusive")
+@click.option("--to", "end", type=DayInRange(), help="last day, inclusive")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
 @with_appcontext
 def export_command(kind, start, end, out_dir):

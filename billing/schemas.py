@@ -14,6 +14,7 @@ from billing.models import DELIVERY_STATUSES, EVENT_TYPES, PAYMENT_METHODS
 from billing.money import MAX_QUANTITY, MAX_RATE, outstanding, price_str, to_str
 from billing.webhooks import invoice_links
 from server.schemas.ids import id_field
+from server.schemas.times import Day, Instant
 
 
 class DecimalString(fields.Field):
@@ -127,8 +128,8 @@ class InvoiceSchema(Schema):
             "and a fully credited invoice; negative: owed back to the customer)"
         },
     )
-    issue_date = fields.Date(allow_none=True)
-    due_date = fields.Date(allow_none=True)
+    issue_date = Day(allow_none=True)
+    due_date = Day(allow_none=True)
     bill_to = fields.String(metadata={"description": "the buyer's name"})
     buyer = fields.Function(
         lambda i: {
@@ -231,8 +232,8 @@ class PaymentSchema(Schema):
 
 
 class ExportQuerySchema(Schema):
-    start = fields.Date(data_key="from", metadata={"description": "first day, inclusive"})
-    end = fields.Date(data_key="to", metadata={"description": "last day, inclusive"})
+    start = Day(data_key="from", metadata={"description": "first day, inclusive"})
+    end = Day(data_key="to", metadata={"description": "last day, inclusive"})
 
     @validates_schema
     def _ordered(self, data, **kwargs):
@@ -313,7 +314,7 @@ class PaymentInSchema(Schema):
     invoice_number = fields.String(required=True, validate=validate.Length(min=1, max=100))
     amount = fields.String(required=True, validate=validate.Length(min=1, max=40))
     currency = fields.String(required=True, validate=validate.Length(equal=3))
-    paid_at = fields.AwareDateTime(required=True)
+    paid_at = Instant(required=True)
     reference = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
 
 

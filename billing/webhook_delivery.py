@@ -33,7 +33,7 @@ SCHEDULE_SECONDS = tuple(int(d.total_seconds()) for d in retry_schedule.SCHEDULE
 
 @dataclass(frozen=True)
 class Attempt:
-    url: str
+    url: url_guard.CheckedUrl  # resolved and checked once; the request goes there
     secret: str
     webhook_id: str
     body: bytes
@@ -57,13 +57,13 @@ def _prepare(item: OutboxItem) -> Attempt | None:
     if delivery.status in ("delivered", "dead"):
         return None
     endpoint = delivery.endpoint
-    refusal = None
+    refusal, checked = None, None
     if not endpoint.enabled:
         refusal = f"endpoint disabled: {endpoint.disabled_reason or 'by an administrator'}"
     else:
         config = current_app.config
         try:
-            url_guard.check_url(
+            checked = url_guard.check_url(
                 endpoint.url,
                 allow_private=config["ALLOW_PRIVATE_WEBHOOK_URLS"],
                 allow_loopback=config["ALLOW_LOOPBACK_WEBHOOK_URLS"],
@@ -74,7 +74,7 @@ def _prepare(item: OutboxItem) -> Attempt | None:
         delivery.status, delivery.last_error, delivery.next_attempt_at = "dead", refusal, None
         db.session.commit()
         raise PermanentFailure(refusal)
-    return Attempt(endpoint.url, endpoint.secret, webhook_id, delivery.payload.encode())
+    return Attempt(checked, endpoint.secret, webhook_id, delivery.payload.encode())
 
 
 def _post(attempt: Attempt) -> Answer:
@@ -83,14 +83,17 @@ def _post(attempt: Attempt) -> Answer:
     headers.update({"Content-Type": "application/json", "User-Agent": USER_AGENT})
     timeout = current_app.config["WEBHOOK_TIMEOUT_SECONDS"]
     try:
-        with requests.post(
-            attempt.url,
-            data=body,
-            headers=headers,
-            timeout=timeout,
-            allow_redirects=False,
-            stream=True,  # the receiver's body is never read
-        ) as response:
+        with (
+            url_guard.pinned_session(attempt.url) as session,
+            session.post(
+                attempt.url.url,
+                data=body,
+                headers=headers,
+                timeout=timeout,
+                allow_redirects=False,
+                stream=True,  # the receiver's body is never read
+            ) as response,
+        ):
             status = response.status_code
             error = None if 200 <= status <= 299 else f"HTTP {status} {response.reason or ''}"
             return Answer(status, response.headers.get("Retry-After"), error)

@@ -50,7 +50,19 @@ def create_app(config: dict | None = None) -> Flask:
         if hasattr(package, "init_app"):
             package.init_app(app, api)
     cli.register(app)
+    _trust_proxies(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind PROXY_FIX_X_FOR trusted proxies, `request.remote_addr` is the client the
+    nearest of them saw (werkzeug's ProxyFix); the header is ignored otherwise, so a
+    client cannot choose its own address."""
+    hops = app.config["PROXY_FIX_X_FOR"]
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops)
 
 
 def _api_info() -> dict:

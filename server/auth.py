@@ -4,6 +4,7 @@ Every request re-reads the user, its token family and its device, so a revoked
 device or a revoked family answers 401 at once, not when the access token expires.
 """
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +20,8 @@ from server.extensions import db
 from server.models import Device, TokenFamily, User
 
 REQUIRED_CLAIMS = ["exp", "iat", "sub", "jti", "aud", "iss", "role", "fam"]
+USER_ID = re.compile(r"[1-9][0-9]{0,9}")
+MAX_USER_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,7 @@ def load_caller() -> Caller:
         return g.caller
     claims = decode_access_token(_bearer_token())
     found = db.session.execute(
-        _CALLER, {"family": str(claims["fam"]), "user": int(claims["sub"])}
+        _CALLER, {"family": str(claims["fam"]), "user": _user_id(claims["sub"])}
     ).first()
     if found is None or not found.User.is_active:
         raise NotAuthenticated("The account is not active.", code="token_revoked")
@@ -109,6 +112,13 @@ def load_caller() -> Caller:
         raise NotAuthenticated("This session has been revoked.", code="token_revoked")
     g.caller = Caller(user=user, device=device)
     return g.caller
+
+
+def _user_id(subject) -> int:
+    """The token's `sub` as a user id; anything else was never issued by us (401)."""
+    if not isinstance(subject, str) or not USER_ID.fullmatch(subject) or int(subject) > MAX_USER_ID:
+        raise NotAuthenticated("The access token is not valid.", code="token_invalid")
+    return int(subject)
 
 
 def login_required(*roles: str):

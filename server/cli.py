@@ -192,10 +192,15 @@ def register(app: Flask) -> None:
     app.cli.add_command(mail_in_command)
 
 
-def main() -> None:
+def cli_group() -> FlaskGroup:
+    """The `fieldline` command group (the app is created when a command needs it)."""
     from server import create_app
 
-    FlaskGroup(create_app=create_app, add_default_commands=False)(prog_name="fieldline")
+    return FlaskGroup(name="fieldline", create_app=create_app, add_default_commands=False)
+
+
+def main() -> None:
+    cli_group()(prog_name="fieldline")
 
 
 if __name__ == "__main__":

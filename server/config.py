@@ -124,14 +124,37 @@ SETTINGS: tuple[Setting, ...] = (
         "LOGIN_MAX_FAILURES",
         "int",
         "5",
-        "failed logins per account in the window before 429 `login_throttled`",
+        "login attempts per account from one client address before it is blocked "
+        '(docs/API.md, "Login throttle")',
     ),
+    Setting(
+        "LOGIN_ADDRESS_MAX_FAILURES",
+        "int",
+        "20",
+        "login attempts from one client address over all accounts before it is blocked",
+    ),
+    Setting(
+        "LOGIN_ACCOUNT_MAX_FAILURES",
+        "int",
+        "50",
+        "login attempts on one account from all addresses before it is blocked for "
+        "addresses its owner never used",
+    ),
+    Setting("LOGIN_BACKOFF_SECONDS", "int", "60", "first login block, doubled per further failure"),
+    Setting("LOGIN_MAX_BACKOFF_SECONDS", "int", "3600", "longest login block"),
     Setting(
         "LOGIN_WINDOW",
         "seconds",
         "900",
-        "the window failed logins are counted in",
+        "a login counter forgets its failures after this long without attempts",
         env="LOGIN_WINDOW_SECONDS",
+    ),
+    Setting(
+        "PROXY_FIX_X_FOR",
+        "int",
+        "0",
+        "trusted proxies in front whose `X-Forwarded-For` gives the client address "
+        "(werkzeug ProxyFix); 0 trusts no header. Login and signup throttles key on it",
     ),
     Setting(
         "PASSWORD_HASH_PROFILE",
@@ -161,6 +184,18 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "ATTACHMENT_DIR", "str", _in_instance("attachments"), "attachment bytes, stored by SHA-256"
+    ),
+    Setting(
+        "ATTACHMENT_PENDING_MAX_BYTES",
+        "int",
+        str(200 * 1024 * 1024),
+        "per user: bytes sent before their attachment records (507 `upload_quota_exceeded`)",
+    ),
+    Setting(
+        "ATTACHMENT_ORPHAN_GRACE_HOURS",
+        "int",
+        "168",
+        "bytes without a record, and blobs nothing refers to, are swept after this long",
     ),
     Setting(
         "SMTP_URL",

@@ -6,6 +6,9 @@
 * no NUL characters (U+0000) in any string or key: PostgreSQL cannot store them in
   text, so every database refuses them alike, as a validation error (422), instead
   of SQLite storing them and PostgreSQL failing with a 500;
+* no lone UTF-16 surrogates (`"\\ud800"`, a half of a pair): they are not Unicode
+  characters and cannot be encoded as UTF-8, so they are refused the same way (422);
+  a whole pair (`"\\ud83d\\ude00"`) is one character and fine;
 * bodies are read at most to their limit, with or without a Content-Length.
 
 The same rules apply to URLs (NUL in the path or query) and to the sync push, which
@@ -13,6 +16,7 @@ parses its own body because it takes any content type.
 """
 
 import json
+import re
 
 from flask import request
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -21,6 +25,10 @@ from server.errors import DomainError, Invalid, NotFound, TooLarge
 
 NUL = "\x00"
 NUL_MESSAGE = "NUL characters (U+0000) are not allowed in text."
+SURROGATE_MESSAGE = "Lone UTF-16 surrogates (\\ud800-\\udfff) are not characters."
+# A surrogate can only come from a \uD800-\uDFFF escape (raw ones are invalid UTF-8).
+SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+SURROGATE_ESCAPE_BYTES = re.compile(SURROGATE_ESCAPE.pattern.encode())
 
 
 class MalformedJson(DomainError):
@@ -42,26 +50,47 @@ def parse(raw: bytes | str):
     # A NUL can only come from a \u0000 escape: look for it only when one is there.
     escape = b"\\u0000" if isinstance(raw, bytes) else "\\u0000"
     if escape in raw:
-        path = _nul_path(value)
+        path = _bad_text_path(value, _has_nul)
         if path is not None:
             raise Invalid(NUL_MESSAGE, errors={path or "body": [NUL_MESSAGE]})
+    surrogate = SURROGATE_ESCAPE_BYTES if isinstance(raw, bytes) else SURROGATE_ESCAPE
+    if surrogate.search(raw):
+        path = _bad_text_path(value, _has_surrogate)
+        if path is not None:
+            raise Invalid(SURROGATE_MESSAGE, errors={path or "body": [SURROGATE_MESSAGE]})
     return value
 
 
-def _nul_path(value) -> str | None:
-    """The dotted path of the first string or key holding a NUL, else None (iterative:
+def _has_nul(text: str) -> bool:
+    return NUL in text
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _printable(path: str) -> str:
+    return path.replace(NUL, "\\u0000").encode("utf-8", "backslashreplace").decode()
+
+
+def _bad_text_path(value, bad) -> str | None:
+    """The dotted path of the first string or key that is `bad`, else None (iterative:
     the document may be as deep as the parser allows)."""
     stack = [("", value)]
     while stack:
         path, item = stack.pop()
         if isinstance(item, str):
-            if NUL in item:
-                return path
+            if bad(item):
+                return _printable(path)
         elif isinstance(item, dict):
             for key, child in item.items():
                 child_path = f"{path}.{key}" if path else key
-                if NUL in key:
-                    return child_path.replace(NUL, "\\u0000")
+                if bad(key):
+                    return _printable(child_path)
                 stack.append((child_path, child))
         elif isinstance(item, list):
             stack.extend((f"{path}.{i}" if path else str(i), c) for i, c in enumerate(item))

@@ -115,7 +115,7 @@ PROBLEMS: tuple[Problem, ...] = (
         "token_invalid",
         401,
         "Not authenticated",
-        "bad token: signature, claims, algorithm or audience",
+        "bad token: signature, claims, algorithm or audience, or a `sub` that is not a user id",
     ),
     Problem(
         "token_reused",
@@ -134,7 +134,8 @@ PROBLEMS: tuple[Problem, ...] = (
         "login_throttled",
         429,
         "Too many requests",
-        "too many failed logins for the account; see `Retry-After`",
+        "too many failed logins from this address for this account, for the account, or "
+        "from this address overall; see `Retry-After`",
     ),
     # People, properties, settings.
     Problem("email_taken", 409, "Conflict", "a user with this email exists"),
@@ -553,6 +554,20 @@ PROBLEMS: tuple[Problem, ...] = (
         "Not found",
         "unknown unit, or outside the caller's scope",
         _B,
+    ),
+    Problem(
+        "not_attachment_uploader",
+        403,
+        "Forbidden",
+        "bytes for an attachment record someone else recorded",
+        _S,
+    ),
+    Problem(
+        "upload_quota_exceeded",
+        507,
+        "Insufficient storage",
+        "bytes sent before their records exceed `ATTACHMENT_PENDING_MAX_BYTES` for this user",
+        _S,
     ),
 )
 

@@ -19,8 +19,9 @@ import io
 import os
 import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import BinaryIO, Protocol
 
 from flask import Flask, current_app
@@ -53,6 +54,14 @@ class BlobStore(Protocol):
         """The blob's bytes for reading; FileNotFoundError if none is stored."""
 
     def exists(self, sha256: str) -> bool: ...
+
+    def stored_before(self, cutoff: datetime) -> Iterator[str]:
+        """Hashes of blobs last written before `cutoff` (the orphan sweep's candidates);
+        may also drop unfinished uploads older than that."""
+
+    def delete(self, sha256: str, *, unless_newer_than: datetime) -> int:
+        """Remove a blob (1) unless it was written again since `unless_newer_than` or is
+        gone (0): the same bytes uploaded meanwhile are kept."""
 
 
 def _chunks(stream: BinaryIO, max_bytes: int):
@@ -136,12 +145,37 @@ class DiskBlobStore:
         except FileNotFoundError:
             return False
 
+    def stored_before(self, cutoff: datetime) -> Iterator[str]:
+        limit = cutoff.timestamp()
+        spool = os.path.join(self.root, ".tmp")
+        for entry in _scan(spool):
+            if entry.stat().st_mtime < limit:  # an upload that died half way
+                _remove_quietly(entry.path)
+        for first in _scan(self.root):
+            if len(first.name) != 2 or not first.is_dir():
+                continue
+            for second in _scan(first.path):
+                for entry in _scan(second.path):
+                    if SHA256_HEX.fullmatch(entry.name) and entry.stat().st_mtime < limit:
+                        yield entry.name
+
+    def delete(self, sha256: str, *, unless_newer_than: datetime) -> int:
+        path = self.path_of(sha256)
+        try:
+            if os.stat(path).st_mtime >= unless_newer_than.timestamp():
+                return 0
+            os.unlink(path)
+        except FileNotFoundError:
+            return 0
+        return 1
+
 
 class MemoryBlobStore:
     """The same contract in a dict, for unit tests and for simulating failures."""
 
     def __init__(self):
         self.blobs: dict[str, bytes] = {}
+        self.written_at: dict[str, datetime] = {}
 
     def put(self, stream: BinaryIO, *, max_bytes: int, check: Check | None = None) -> StoredBlob:
         data = b"".join(_chunks(stream, max_bytes))
@@ -149,7 +183,17 @@ class MemoryBlobStore:
         if check is not None:
             check(blob)
         self.blobs[blob.sha256] = data
+        self.written_at[blob.sha256] = datetime.now(UTC)
         return blob
+
+    def stored_before(self, cutoff: datetime) -> Iterator[str]:
+        return iter([sha for sha, at in self.written_at.items() if at < cutoff])
+
+    def delete(self, sha256: str, *, unless_newer_than: datetime) -> int:
+        if self.written_at.get(sha256, unless_newer_than) >= unless_newer_than:
+            return 0
+        del self.blobs[sha256], self.written_at[sha256]
+        return 1
 
     def open(self, sha256: str) -> BinaryIO:
         if sha256 not in self.blobs:
@@ -179,6 +223,14 @@ def _fsync_directory(path: str) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _scan(path: str) -> list[os.DirEntry]:
+    try:
+        with os.scandir(path) as entries:
+            return list(entries)
+    except FileNotFoundError:
+        return []
 
 
 def _remove_quietly(path: str) -> None:

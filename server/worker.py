@@ -19,7 +19,7 @@ from flask import Flask
 from server import mail
 from server.db import utcnow
 from server.extensions import db
-from server.services import outbox, sla_jobs
+from server.services import attachments, outbox, sla_jobs, throttle
 from server.services.outbox import OutboxItem, RetryPolicy
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,11 @@ def jobs(app: Flask) -> dict[str, Job]:
     """Timed jobs run at the start of every worker pass, with the server's SLA job in it."""
     registry = app.extensions.get(JOBS_KEY)
     if registry is None:
-        registry = app.extensions[JOBS_KEY] = {"sla": sla_jobs.run}
+        registry = app.extensions[JOBS_KEY] = {
+            "sla": sla_jobs.run,
+            "login_throttles": throttle.prune,
+            "attachments": attachments.sweep_job,
+        }
     return registry
 
 

@@ -1,6 +1,7 @@
 """Sync endpoints for devices: pull, push, attachment bytes."""
 
 import json
+import re
 from functools import wraps
 from http import HTTPStatus
 
@@ -17,7 +18,7 @@ from server.db import utcnow
 from server.errors import DomainError, Invalid
 from server.extensions import db
 from server.services import attachments as attachment_service
-from sync import attachments, pull, push, records
+from sync import attachments, pull, push, records, schemas
 
 blp = Blueprint(
     "sync",
@@ -71,6 +72,25 @@ class PushResponseSchema(Schema):
     conflicts = fields.Integer(metadata={"description": "records resolved server-wins"})
 
 
+def _push_body_schema() -> dict:
+    """The push body's JSON Schema, from the msgspec structs that validate it (so the
+    documentation, and the fuzzer that reads it, cannot drift from the check)."""
+    tables = {}
+    for table, struct in schemas.STRUCTS.items():
+        generated = msgspec.json.schema(struct)
+        record = generated["$defs"][generated["$ref"].rsplit("/", 1)[1]]
+        changes = {"type": "array", "items": record}
+        tables[table] = {
+            "type": "object",
+            "properties": {
+                "created": changes,
+                "updated": changes,
+                "deleted": {"type": "array", "items": {"type": "string", "maxLength": 64}},
+            },
+        }
+    return {"type": "object", "properties": tables, "additionalProperties": False}
+
+
 class AttachmentUploadSchema(Schema):
     id = fields.String()
     sha256 = fields.String()
@@ -78,10 +98,14 @@ class AttachmentUploadSchema(Schema):
     record = fields.Boolean(metadata={"description": "whether the record was pushed already"})
 
 
+# ASCII digits only (str.isdigit() also takes "²" and "٣"), and within a BIGINT.
+TIMESTAMP = re.compile(r"[1-9][0-9]{0,17}")
+
+
 def _last_pulled_at(value: str | None) -> int | None:
     if value in (None, "", "null", "undefined"):
         return None
-    if not value.isdigit() or int(value) < 1:
+    if not TIMESTAMP.fullmatch(value):
         raise Invalid(
             "last_pulled_at is a timestamp from a previous pull.",
             errors={"last_pulled_at": ["not a timestamp"]},
@@ -168,13 +192,18 @@ def pull_changes(query):
 @blp.arguments(PushQuerySchema, location="query")
 @blp.response(200, PushResponseSchema)
 @blp.doc(
-    responses={"400": "BAD_REQUEST", "409": "CONFLICT", "413": "REQUEST_ENTITY_TOO_LARGE"},
+    responses={
+        "400": "BAD_REQUEST",
+        "409": "CONFLICT",
+        "413": "REQUEST_ENTITY_TOO_LARGE",
+        "415": "UNSUPPORTED_MEDIA_TYPE",  # attachment_type_refused
+    },
     requestBody={
         "description": "The changes object itself, as WatermelonDB's pushChanges sends it "
-        "(any content type).",
+        "(any content type; records may carry other columns, which are ignored).",
         "content": {
-            "text/plain": {"schema": {"type": "object"}},
-            "application/json": {"schema": {"type": "object"}},
+            "text/plain": {"schema": _push_body_schema()},
+            "application/json": {"schema": _push_body_schema()},
         },
     },
 )

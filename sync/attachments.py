@@ -10,6 +10,7 @@ import binascii
 import io
 import re
 
+from flask import current_app
 from sqlalchemy import select
 
 from delivery_notes.models import DeliveryNote
@@ -22,7 +23,10 @@ from server.models import Attachment, Message, Ticket
 from server.scope import attachment_scope
 from server.services import attachments
 from server.storage import StoredBlob
+from sync.schemas import RECORD_ID_PATTERN
 
+RECORD_ID = re.compile(RECORD_ID_PATTERN)
+UNKNOWN_TYPE = "application/octet-stream"  # until the bytes say what they are
 DIGEST_ITEM = re.compile(r"\s*([A-Za-z0-9-]+)\s*=\s*:([A-Za-z0-9+/=]*):\s*")
 
 
@@ -85,6 +89,11 @@ def _checked_signature(caller: Caller, attachment_id: str, stream):
 
 
 def upload(caller: Caller, attachment_id: str, stream, digest_header: str | None) -> dict:
+    if not RECORD_ID.fullmatch(attachment_id):
+        raise Invalid(
+            "Attachment ids are 1 to 64 letters, digits, `-` or `_`, as in the record.",
+            errors={"attachment_id": ["not a record id"]},
+        )
     expected = parse_content_digest(digest_header)
     stream = _checked_signature(caller, attachment_id, stream)
     received = attachments.store_bytes_for(caller, attachment_id, stream, expected)
@@ -97,23 +106,35 @@ def upload(caller: Caller, attachment_id: str, stream, digest_header: str | None
 
 
 def record_pushed(caller: Caller, ticket: Ticket, fields: dict, device) -> None:
-    """A pushed attachment record; its message may be in the same push (pushed first)
-    or still on its way, in which case the file stays hidden until it arrives."""
+    """A pushed attachment record. It is `uploaded` only if this user already sent
+    its bytes for this id (otherwise when they do), with the type sniffed from them;
+    a declared type outside ATTACHMENT_TYPES is refused. Its message may be in the
+    same push (pushed first) or still on its way: the file stays hidden until it
+    arrives and its event is staff-only (server.services.attachments)."""
+    declared = attachments.normalise_type(fields["content_type"])
+    allowed = current_app.config["ATTACHMENT_TYPES"]
+    if declared not in allowed and declared not in attachments.UNDECLARED:
+        raise UnsupportedMedia(
+            f"Attachment {fields['id']} is declared as {declared}; attachments must be one "
+            f"of: {', '.join(allowed)}.",
+            code="attachment_type_refused",
+        )
     message = None
     if fields.get("message_id"):
         found = db.session.get(Message, fields["message_id"])
         if found is not None and found.ticket_id == ticket.id and found.author_id == caller.id:
             message = found
-    attachment = attachments.record_attachment(
+    pending = attachments.claim_pending_bytes(caller, fields["id"], fields["sha256"])
+    attachments.record_attachment(
         caller,
         ticket,
         filename=fields["filename"],
-        content_type=attachments.normalise_type(fields["content_type"]),
-        blob=StoredBlob(fields["sha256"], fields["size"]),
+        content_type=pending.content_type if pending else declared or UNKNOWN_TYPE,
+        blob=StoredBlob(fields["sha256"], pending.size if pending else fields["size"]),
         message=message,
         attachment_id=fields["id"],
         created_at=fields.get("created_at"),
         device=device,
+        uploaded=pending is not None,
+        awaited_message_id=fields.get("message_id") if message is None else None,
     )
-    if message is None and fields.get("message_id"):
-        attachment.message_id = fields["message_id"]

@@ -96,12 +96,32 @@ def parse(changes, max_records: int) -> dict:
                 errors.setdefault(table, {})[f"deleted.{index}"] = ["ids are strings"]
             else:
                 clean["deleted"].append(record_id)
+        _refuse_repeated_ids(table, lists, errors)
         parsed[table] = clean
     if errors:
         raise Invalid("Some pushed records are not valid; nothing was recorded.", errors=errors)
     if parsed["tickets"]["created"] or parsed["tickets"]["deleted"]:
         raise BadPush("Devices change tickets only by pushing a new status in `updated`.")
     return parsed
+
+
+def _refuse_repeated_ids(table: str, lists: dict, errors: dict) -> None:
+    """An id may appear once per table in a push (created, updated and deleted
+    together): twice is not a change a device can mean, so it is refused, not guessed."""
+    first_seen = {}
+    for key in ("created", "updated", "deleted"):
+        for index, item in enumerate(lists[key]):
+            record_id = item.get("id") if isinstance(item, dict) else item
+            if not isinstance(record_id, str):
+                continue
+            where = f"{key}.{index}"
+            if record_id in first_seen:
+                message = f"This id is in the push twice (also at {first_seen[record_id]})."
+                entry = errors.setdefault(table, {}).setdefault(where, {})
+                if isinstance(entry, dict):
+                    entry.setdefault("id", []).append(message)
+            else:
+                first_seen[record_id] = where
 
 
 class Push:

@@ -20,8 +20,11 @@ from server.models.work import MINUTES_LIMIT, QUANTITY_LIMIT, UNIT_PRICE_LIMIT
 EARLIEST_MS = 946684800000  # 2000-01-01
 LATEST_MS = 4102444800000  # 2100-01-01
 
-RecordId = Annotated[str, Meta(pattern=r"^[A-Za-z0-9_\-]{1,64}$")]
-TicketId = Annotated[str, Meta(pattern=r"^[0-9]{1,18}$")]
+RECORD_ID_PATTERN = r"^[A-Za-z0-9_\-]{1,64}$"
+RecordId = Annotated[str, Meta(pattern=RECORD_ID_PATTERN)]
+# A ticket's id as text: a stored id is 1..2^31-1 (the range is checked in `_clean`).
+TicketId = Annotated[str, Meta(pattern=r"^[1-9][0-9]{0,9}$")]
+MAX_TICKET_ID = 2**31 - 1
 # Epoch milliseconds (JavaScript's Date.now()); whole numbers sent as floats pass too.
 Millis = Annotated[float, Meta(ge=EARLIEST_MS, le=LATEST_MS)]
 DecimalText = Annotated[str, Meta(max_length=30)]  # decimals travel as strings
@@ -129,6 +132,9 @@ def load_many(table: str, raws: list) -> list[dict] | None:
 
 def _clean(table: str, record: Struct) -> dict:
     clean = {f: v for f in record.__struct_fields__ if (v := getattr(record, f)) is not UNSET}
+    ticket_field = "id" if table == "tickets" else "ticket_id"
+    if int(clean[ticket_field]) > MAX_TICKET_ID:
+        raise RecordError({ticket_field: [f"Ticket ids are at most {MAX_TICKET_ID}."]})
     for name in _TIMES[table]:
         value = clean.get(name)
         if value is not None:

@@ -3,7 +3,7 @@
 from http import HTTPStatus
 from typing import BinaryIO
 
-from flask import request, send_file
+from flask import current_app, request, send_file
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
@@ -85,12 +85,17 @@ def download(ticket_id, attachment_id):
 
 
 def attachment_response(attachment: Attachment, stream: BinaryIO):
-    """Serve stored bytes so no browser renders or re-types them (also used by sync)."""
+    """Serve stored bytes so no browser renders or re-types them (also used by sync).
+    The type is the sniffed one; a row from before sniffing with a type outside
+    ATTACHMENT_TYPES (say text/html) is served as opaque bytes, never as that type."""
+    content_type = attachment.content_type
+    if content_type not in current_app.config["ATTACHMENT_TYPES"]:
+        content_type = "application/octet-stream"
     # werkzeug writes Content-Disposition (RFC 6266 `attachment`; a non-ASCII name as an
     # ASCII fallback plus the RFC 5987 `filename*`).
     response = send_file(
         stream,
-        mimetype=attachment.content_type,
+        mimetype=content_type,
         as_attachment=True,
         download_name=sanitise_filename(attachment.filename),
         etag=attachment.sha256,

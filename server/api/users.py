@@ -13,6 +13,7 @@ from server.schemas.people import (
     UserCreateSchema,
     UserSchema,
 )
+from server.services import auth as auth_service
 from server.services import people
 
 blp = Blueprint("users", __name__, url_prefix="/api", description="Users and departments")
@@ -34,6 +35,15 @@ def me():
 def create_user(data):
     """Create a user (admin)."""
     return people.create_user(current_caller(), **data)
+
+
+@blp.post("/users/<int:user_id>/unlock")
+@requires("admin")
+@blp.response(200, UserSchema)
+@blp.doc(responses={"404": "NOT_FOUND"})
+def unlock_user(user_id):
+    """Lift the account's login blocks (admin): its owner may log in again at once."""
+    return auth_service.unlock_logins(current_caller(), user_id)
 
 
 @blp.post("/departments")

@@ -1,6 +1,6 @@
 """Typed SQLAlchemy 2 models of the server package; importing this registers them all."""
 
-from server.models.auth import Device, LoginFailure, RefreshToken, TokenFamily
+from server.models.auth import Device, LoginThrottle, RefreshToken, TokenFamily
 from server.models.idempotency import IdempotencyKey
 from server.models.mail import InboundMail, PasswordToken, SignupRequest
 from server.models.notifications import Counter, Holiday, Notification, OutboxMessage, SlaPolicy
@@ -13,6 +13,7 @@ from server.models.tickets import (
     Attachment,
     CannedResponse,
     Message,
+    PendingUpload,
     Ticket,
     TicketContractor,
     TicketEvent,
@@ -37,12 +38,13 @@ __all__ = [
     "Holiday",
     "IdempotencyKey",
     "InboundMail",
-    "LoginFailure",
+    "LoginThrottle",
     "Material",
     "Message",
     "Notification",
     "OutboxMessage",
     "PasswordToken",
+    "PendingUpload",
     "RefreshToken",
     "SignupRequest",
     "SlaPolicy",

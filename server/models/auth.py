@@ -1,8 +1,8 @@
-"""Devices, refresh-token families and login failures: the state behind revocable tokens."""
+"""Devices, refresh-token families and login throttles: the state behind revocable tokens."""
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db import Base, utcnow
@@ -58,13 +58,20 @@ class RefreshToken(Base):
     family: Mapped[TokenFamily] = relationship()
 
 
-class LoginFailure(Base):
-    """Failed logins, counted per email over a sliding window to throttle guessing."""
+class LoginThrottle(Base):
+    """One counter of login attempts that have not succeeded (server.services.throttle):
+    of an account from one client address (`pair`), of a client address over every
+    account (`address`), or of an account over every address (`account`)."""
 
-    __tablename__ = "login_failures"
-    __table_args__ = (Index("ix_login_failures_email_at", "email", "at"),)
+    __tablename__ = "login_throttles"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254))
-    remote_addr: Mapped[str | None] = mapped_column(String(64))
-    at: Mapped[datetime] = mapped_column(default=utcnow)
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
+    address: Mapped[str | None] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(default=0)
+    last_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    blocked_until: Mapped[datetime | None] = mapped_column()
+    # A pair whose address has logged in to the account: exempt from the account's
+    # own block, so guesses from elsewhere cannot lock the owner out.
+    trusted: Mapped[bool] = mapped_column(default=False)

@@ -216,6 +216,22 @@ class Attachment(Base):
     created_seq: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class PendingUpload(Base):
+    """Bytes a user sent for an attachment id whose record has not arrived yet: what
+    proves, when the record comes, that its uploader holds those bytes (a record never
+    becomes `uploaded` because someone else's bytes with its hash are stored). Counted
+    against ATTACHMENT_PENDING_MAX_BYTES; swept after ATTACHMENT_ORPHAN_GRACE_HOURS."""
+
+    __tablename__ = "pending_uploads"
+
+    attachment_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    uploader_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    content_type: Mapped[str] = mapped_column(String(100))  # sniffed
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 class CannedResponse(Base):
     __tablename__ = "canned_responses"
 

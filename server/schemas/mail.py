@@ -5,6 +5,7 @@ from marshmallow import Schema, fields, validate
 from server.models import MESSAGE_VISIBILITIES
 from server.models.mail import SIGNUP_STATUSES
 from server.schemas.ids import id_field
+from server.schemas.times import Day
 
 HINT = validate.Length(max=200)
 
@@ -90,7 +91,7 @@ class SignupQuerySchema(Schema):
 class SignupApproveSchema(Schema):
     name = fields.String(validate=validate.Length(min=1, max=200))
     unit_id = id_field(metadata={"description": "also create a tenancy of this unit"})
-    starts_on = fields.Date(metadata={"description": "tenancy start (default today)"})
+    starts_on = Day(metadata={"description": "tenancy start (default today)"})
 
 
 class SetPasswordSchema(Schema):

@@ -4,6 +4,7 @@ from marshmallow import Schema, fields, validate
 
 from server.models import CERTIFICATE_KINDS
 from server.schemas.ids import id_field
+from server.schemas.times import Day
 
 
 class BlockCreateSchema(Schema):
@@ -38,23 +39,23 @@ class UnitSchema(Schema):
 
 class TenancyCreateSchema(Schema):
     tenant_id = id_field(required=True)
-    starts_on = fields.Date(required=True)
-    ends_on = fields.Date(allow_none=True)
+    starts_on = Day(required=True)
+    ends_on = Day(allow_none=True)
 
 
 class TenancySchema(Schema):
     id = fields.Integer()
     unit_id = fields.Integer()
     tenant_id = fields.Integer()
-    starts_on = fields.Date()
-    ends_on = fields.Date(allow_none=True)
+    starts_on = Day()
+    ends_on = Day(allow_none=True)
 
 
 class CertificateCreateSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(CERTIFICATE_KINDS))
     number = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    issued_on = fields.Date(required=True)
-    expires_on = fields.Date(required=True)
+    issued_on = Day(required=True)
+    expires_on = Day(required=True)
     unit_id = id_field(allow_none=True)
 
 
@@ -64,5 +65,5 @@ class CertificateSchema(Schema):
     unit_id = fields.Integer(allow_none=True)
     kind = fields.String()
     number = fields.String()
-    issued_on = fields.Date()
-    expires_on = fields.Date()
+    issued_on = Day()
+    expires_on = Day()

@@ -4,6 +4,7 @@ notifications and preferences."""
 from marshmallow import Schema, fields, validate
 
 from server.schemas.ids import id_field
+from server.schemas.times import Day
 
 
 class TicketTypeSchema(Schema):
@@ -27,7 +28,7 @@ class SlaPolicySchema(Schema):
 
 
 class HolidaySchema(Schema):
-    day = fields.Date(required=True)
+    day = Day(required=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
 
 

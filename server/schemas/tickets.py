@@ -7,6 +7,7 @@ from marshmallow import Schema, fields, validate
 from server.domain.workflow import BILLING, PRIORITIES, STATUSES, TICKET_VISIBILITIES
 from server.models import MESSAGE_VISIBILITIES
 from server.schemas.ids import id_field
+from server.schemas.times import Instant
 
 TEXT = validate.Length(min=1, max=20000)
 
@@ -26,7 +27,7 @@ class TicketCreateSchema(Schema):
     addressed_to_id = id_field(
         metadata={"description": "staff: open a discussion with this tenant"}
     )
-    deadline_at = fields.AwareDateTime(metadata={"description": "staff"})
+    deadline_at = Instant(metadata={"description": "staff"})
 
 
 class TriageSchema(Schema):
@@ -34,7 +35,7 @@ class TriageSchema(Schema):
     priority = fields.String(required=True, validate=validate.OneOf(PRIORITIES))
     billing = fields.String(validate=validate.OneOf(BILLING))
     department_id = id_field()
-    deadline_at = fields.AwareDateTime()
+    deadline_at = Instant()
 
 
 class StatusChangeSchema(Schema):
@@ -135,7 +136,7 @@ class TicketListQuerySchema(Schema):
     department = id_field(strict=False)
     assignee = id_field(strict=False)
     q = fields.String(validate=validate.Length(min=1, max=200))
-    updated_since = fields.AwareDateTime()
+    updated_since = Instant()
     sla = fields.String(validate=validate.OneOf(["breached"]))
     cursor = fields.String(validate=validate.Length(max=100))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))

@@ -3,14 +3,17 @@
 Bytes are content-addressed (`server.storage`), so storing them needs no database
 row. A REST upload stores the bytes, then records them (`uploaded` true). A device
 syncing offline work sends the record (sync push) and the bytes (`store_bytes_for`)
-in either order: bytes that arrive first are kept under their SHA-256, and
-`uploaded` is true on every record whose SHA-256 is stored. Blobs left without a
-record (a refused push, a rolled-back request) are harmless; a sweep may collect them.
+in either order. Knowing a hash proves nothing: a record becomes `uploaded` only when
+its own uploader sends the bytes for that record id, before the record (remembered
+as a `PendingUpload` of that user and id) or after it. Bytes stored for someone else
+never serve a record, so `uploaded` says nothing about which files exist. Pending
+bytes count against a per-user quota (ATTACHMENT_PENDING_MAX_BYTES); blobs nothing
+refers to are swept after ATTACHMENT_ORPHAN_GRACE_HOURS (`sweep_orphans`).
 
 The declared content type is never trusted: the bytes are sniffed (magic numbers
 for PNG, JPEG, WebP and PDF; text/plain only for valid UTF-8 without NUL bytes) and
 refused with 415 unless the sniffed type is allowed (ATTACHMENT_TYPES) and agrees
-with the declared one.
+with the declared one. The stored type is always the sniffed one.
 """
 
 import codecs
@@ -18,11 +21,11 @@ import os
 import unicodedata
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import BinaryIO
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 
 from server.auth import Caller
 from server.db import utcnow
@@ -32,10 +35,11 @@ from server.errors import (
     Forbidden,
     Invalid,
     NotFound,
+    StorageUnavailable,
     UnsupportedMedia,
 )
 from server.extensions import db
-from server.models import Attachment, Device, Message, Ticket
+from server.models import Attachment, Device, Message, PendingUpload, Ticket
 from server.scope import attachment_scope, get_visible_ticket, readable_visibilities
 from server.services.rules import check_staff_update
 from server.services.timeline import append_event
@@ -161,21 +165,25 @@ def record_attachment(
     attachment_id: str | None = None,
     created_at: datetime | None = None,
     device: Device | None = None,
+    uploaded: bool = True,
+    awaited_message_id: str | None = None,
 ) -> Attachment:
     """Record an attachment (filename sanitised here) and its `attachment_added` event,
     as private as its message. The caller holds the ticket row (get_visible_ticket
     with for_update); sync passes the device's id, time and the record's sha256/size,
-    and `uploaded` says whether those bytes are already stored."""
+    whether its uploader's bytes are in (`uploaded`), and the id of a message that has
+    not arrived (`awaited_message_id`): the file stays hidden until it does, and its
+    event, which cannot wait, is staff-only, the least visible a message can be."""
     now = utcnow()
     attachment = Attachment(
         id=attachment_id or str(uuid.uuid4()),
         ticket_id=ticket.id,
-        message_id=message.id if message else None,
+        message_id=message.id if message else awaited_message_id,
         filename=sanitise_filename(filename, content_type),
         content_type=content_type,
         sha256=blob.sha256,
         size=blob.size,
-        uploaded=blob_store().exists(blob.sha256),
+        uploaded=uploaded,
         uploader_id=caller.user.id,
         device_id=device.id if device else (caller.device.id if caller.device else None),
         created_at=created_at or now,
@@ -196,7 +204,7 @@ def record_attachment(
             "sha256": attachment.sha256,
             "size": attachment.size,
         },
-        visibility=message.visibility if message else "public",
+        visibility=message.visibility if message else "staff" if awaited_message_id else "public",
         device_time=created_at if device else None,
         device=device,
         at=now,
@@ -267,8 +275,14 @@ def get_attachment(caller: Caller, ticket_id: int | None, attachment_id: str) ->
 def open_attachment(
     caller: Caller, ticket_id: int | None, attachment_id: str
 ) -> tuple[Attachment, BinaryIO]:
-    """The visible attachment and its bytes, opened for reading (the caller closes them)."""
+    """The visible attachment and its bytes, opened for reading (the caller closes them).
+    Only its uploader's bytes serve a record: until they arrive it has none."""
     attachment = get_attachment(caller, ticket_id, attachment_id)
+    if not attachment.uploaded:
+        raise NotFound(
+            "The bytes of this attachment have not been uploaded yet.",
+            code="attachment_not_uploaded",
+        )
     try:
         return attachment, blob_store().open(attachment.sha256)
     except FileNotFoundError:
@@ -292,8 +306,9 @@ def store_bytes_for(
     """Store a device's bytes for an attachment record, before or after the record.
 
     The bytes must hash to `expected_sha256` (from the Content-Digest header) and,
-    once the record exists, to its sha256 and type. Any stored record with that
-    hash is then marked `uploaded`. Idempotent: sending the same bytes again is fine.
+    once the record exists, to its sha256 and type; only the record's uploader sends
+    them. Before the record they wait as the caller's `PendingUpload` for that id
+    (within the caller's quota). Idempotent: sending the same bytes again is fine.
     """
     if not expected_sha256:
         raise DomainError(
@@ -301,11 +316,20 @@ def store_bytes_for(
             code="content_digest_required",
         )
     # A record outside the caller's scope counts as absent (bytes may precede their
-    # record): answering 404 for it would reveal that the id exists.
+    # record): answering 404 for it would reveal that the id exists. Bytes kept for
+    # such an id can only ever serve a record of the caller's own.
     record = db.session.scalar(
         visible_attachment_query(caller).where(Attachment.id == attachment_id)
     )
+    if record is None:
+        # The caller's own record, even while hidden (its message not arrived yet).
+        own = db.session.get(Attachment, attachment_id)
+        record = own if own is not None and own.uploader_id == caller.id else None
     if record is not None:
+        if record.uploader_id != caller.id:
+            raise Forbidden(
+                "Only the attachment's uploader sends its bytes.", code="not_attachment_uploader"
+            )
         if record.sha256 != expected_sha256:
             raise DomainError(
                 "The digest does not match the attachment record's sha256.",
@@ -322,24 +346,100 @@ def store_bytes_for(
         accepted["type"] = check_type(
             sniffer.sniffed_type(), record.content_type if record else None
         )
+        if record is None:
+            _check_pending_quota(caller, attachment_id, blob.size)
 
     blob = blob_store().put(
         sniffer, max_bytes=current_app.config["ATTACHMENT_MAX_BYTES"], check=check
     )
-    mark_uploaded(blob.sha256)
+    if record is not None:
+        record.uploaded, record.content_type = True, accepted["type"]
+        db.session.execute(
+            delete(PendingUpload).where(
+                PendingUpload.attachment_id == attachment_id,
+                PendingUpload.uploader_id == caller.id,
+            )
+        )
+    else:
+        pending = db.session.get(PendingUpload, (attachment_id, caller.id)) or PendingUpload(
+            attachment_id=attachment_id, uploader_id=caller.id
+        )
+        pending.sha256, pending.size, pending.content_type = (
+            blob.sha256,
+            blob.size,
+            accepted["type"],
+        )
+        pending.received_at = utcnow()
+        db.session.add(pending)
+    db.session.flush()
     return ReceivedBytes(blob.sha256, blob.size, accepted["type"], record)
 
 
-def mark_uploaded(sha256: str) -> None:
-    """Every record of these bytes now has them (physical fact, not a scoped read)."""
-    waiting = db.session.scalars(
-        select(Attachment).where(Attachment.sha256 == sha256, Attachment.uploaded.is_(False))
+def _check_pending_quota(caller: Caller, attachment_id: str, size: int) -> None:
+    limit = current_app.config["ATTACHMENT_PENDING_MAX_BYTES"]
+    held = db.session.scalar(
+        select(func.coalesce(func.sum(PendingUpload.size), 0)).where(
+            PendingUpload.uploader_id == caller.id, PendingUpload.attachment_id != attachment_id
+        )
     )
-    for attachment in waiting:
-        attachment.uploaded = True
+    if held + size > limit:
+        raise StorageUnavailable(
+            f"Files sent before their records are limited to {limit} bytes per user; push "
+            "the records of those already sent first.",
+            code="upload_quota_exceeded",
+        )
+
+
+def claim_pending_bytes(caller: Caller, attachment_id: str, sha256: str) -> PendingUpload | None:
+    """The bytes the caller sent for this record id before pushing it, if they are the
+    record's (same hash); they are the record's from now on."""
+    pending = db.session.get(PendingUpload, (attachment_id, caller.id))
+    if pending is None or pending.sha256 != sha256:
+        return None
+    db.session.delete(pending)
+    return pending
+
+
+SWEEP_EVERY = timedelta(hours=1)
+LAST_SWEEP_KEY = "fieldline_last_orphan_sweep"
+
+
+def sweep_job(now: datetime) -> dict[str, int]:
+    """The worker's job: `sweep_orphans` at most once an hour per worker process (it
+    walks the whole store)."""
+    last = current_app.extensions.get(LAST_SWEEP_KEY)
+    if last is not None and abs(now - last) < SWEEP_EVERY:
+        return {}
+    current_app.extensions[LAST_SWEEP_KEY] = now
+    return sweep_orphans(now)
+
+
+def sweep_orphans(now: datetime) -> dict[str, int]:
+    """Worker job: forget bytes sent for records that never came, and delete blobs
+    nothing refers to, both after ATTACHMENT_ORPHAN_GRACE_HOURS (every `*sha256`
+    column of every table counts as a reference: attachments, mail, notes)."""
+    grace = timedelta(hours=current_app.config["ATTACHMENT_ORPHAN_GRACE_HOURS"])
+    expired = db.session.execute(
+        delete(PendingUpload).where(PendingUpload.received_at < now - grace)
+    ).rowcount
     db.session.flush()
+    store = blob_store()
+    removed = 0
+    candidates = list(store.stored_before(now - grace))
+    for start in range(0, len(candidates), 500):
+        batch = candidates[start : start + 500]
+        kept = _referenced(batch)
+        for sha256 in batch:
+            if sha256 not in kept:
+                removed += store.delete(sha256, unless_newer_than=now - grace)
+    return {"pending uploads expired": expired, "orphan blobs removed": removed}
 
 
-def is_stored(sha256: str) -> bool:
-    """Whether bytes with this hash are stored: sync sets `uploaded` from it."""
-    return blob_store().exists(sha256)
+def _referenced(hashes: list[str]) -> set[str]:
+    """Which of these hashes a row of any table names."""
+    found = set()
+    for table in db.metadata.sorted_tables:
+        for column in table.columns:
+            if column.name.endswith("sha256"):
+                found.update(db.session.scalars(select(column).where(column.in_(hashes))))
+    return found

@@ -6,14 +6,15 @@ import uuid
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import select, update
 
 from server.auth import Caller, issue_access_token
 from server.db import utcnow
-from server.errors import NotAuthenticated, NotFound, TooManyRequests
+from server.errors import NotAuthenticated, NotFound
 from server.extensions import db
-from server.models import Device, LoginFailure, RefreshToken, TokenFamily, User
+from server.models import Device, RefreshToken, TokenFamily, User
 from server.passwords import check_password
+from server.services import throttle
 
 
 def _hash(token: str) -> str:
@@ -40,28 +41,6 @@ def _token_pair(user: User, family: TokenFamily, device: Device | None) -> dict:
     }
 
 
-def _check_throttle(email: str) -> None:
-    config = current_app.config
-    since = utcnow() - config["LOGIN_WINDOW"]
-    failures = db.session.scalar(
-        select(func.count()).where(LoginFailure.email == email, LoginFailure.at >= since)
-    )
-    if failures >= config["LOGIN_MAX_FAILURES"]:
-        retry = str(int(config["LOGIN_WINDOW"].total_seconds()))
-        raise TooManyRequests(
-            "Too many failed logins for this account; try again later.",
-            code="login_throttled",
-            headers={"Retry-After": retry},
-        )
-
-
-def _remember_failure(email: str, remote_addr: str | None) -> None:
-    # The request fails, yet the failure must be kept: it is committed on its own.
-    db.session.rollback()
-    db.session.add(LoginFailure(email=email, remote_addr=remote_addr))
-    db.session.commit()
-
-
 def _register_device(user: User, device_key: str, name: str | None, app_version: str | None):
     device = db.session.scalar(
         select(Device).where(Device.user_id == user.id, Device.device_key == device_key)
@@ -86,20 +65,31 @@ def login(
     app_version: str | None = None,
     remote_addr: str | None = None,
 ) -> dict:
-    """Exchange email and password for an access/refresh pair (a new token family)."""
+    """Exchange email and password for an access/refresh pair (a new token family).
+
+    The attempt is counted before the password is checked (server.services.throttle),
+    and an unknown email costs the same password check as a known one."""
     email = email.strip().lower()
-    _check_throttle(email)
+    throttle.begin_login_attempt(email, remote_addr)
     user = db.session.scalar(select(User).where(User.email == email))
     valid = check_password(user.password_hash if user else None, password)
     if not valid or user is None or not user.is_active:
-        _remember_failure(email, remote_addr)
         raise NotAuthenticated("Email or password is wrong.", code="invalid_credentials")
-    db.session.execute(delete(LoginFailure).where(LoginFailure.email == email))
+    throttle.login_succeeded(email, remote_addr)
     device = _register_device(user, device_key, device_name, app_version) if device_key else None
     family = TokenFamily(id=str(uuid.uuid4()), user_id=user.id, device_id=device and device.id)
     db.session.add(family)
     db.session.flush()
     return _token_pair(user, family, device)
+
+
+def unlock_logins(caller: Caller, user_id: int) -> User:
+    """Admin: lift every login block of this account, from every client address."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    throttle.unlock_account(user.email)
+    return user
 
 
 def refresh(refresh_token: str) -> dict:

@@ -14,10 +14,10 @@ from server.extensions import db
 from server.models import Attachment
 from server.scope import get_visible_ticket
 from server.services.attachments import (
-    record_attachment,
     store_bytes_for,
 )
-from server.storage import MemoryBlobStore, StoredBlob, blob_store
+from server.storage import MemoryBlobStore, blob_store
+from sync.attachments import record_pushed
 from tests.factories import as_caller
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 8
@@ -421,15 +421,14 @@ def record_without_bytes(app, world, data: bytes, attachment_id: str) -> None:
     with app.app_context():
         caller = as_caller(world.contractor)
         ticket = get_visible_ticket(caller, world.ticket.id, for_update=True)
-        blob = StoredBlob(hashlib.sha256(data).hexdigest(), len(data))
-        record_attachment(
-            caller,
-            ticket,
-            filename="site.png",
-            content_type="image/png",
-            blob=blob,
-            attachment_id=attachment_id,
-        )
+        fields = {
+            "id": attachment_id,
+            "filename": "site.png",
+            "content_type": "image/png",
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "size": len(data),
+        }
+        record_pushed(caller, ticket, fields, None)
         db.session.commit()
 
 

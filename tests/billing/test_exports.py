@@ -180,3 +180,11 @@ def test_from_after_to_is_refused(shop, runner, tmp_path):
     )
     assert result.exit_code == 2 and "--from is after --to" in result.output
     assert list(drop.iterdir()) == []
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_the_cli_refuses_days_outside_the_calendar_range_and_writes_nothing(runner, tmp_path, day):
+    out = tmp_path / "drop"
+    result = runner.invoke(args=["export", "all", "--from", day, "--to", day, "--out", out])
+    assert result.exit_code == 2 and "Must be between" in result.output
+    assert not out.exists()

@@ -171,3 +171,37 @@ def test_a_rejected_request_creates_no_login(client, make, people):
         ).status_code
         == 401
     )
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_signup_budget(database_url, tmp_path):
+    from server import create_app
+    from tests.conftest import app_config
+
+    config = {**app_config(tmp_path / "proxied", database_url), "SIGNUP_MAX_PER_HOUR": 2}
+    proxied_app, direct_app = create_app({**config, "PROXY_FIX_X_FOR": 1}), create_app(config)
+
+    def via_proxy(client, email, forwarded_for):
+        return client.post(
+            "/api/signup-requests",
+            json={"email": email, "name": "Nia"},
+            headers={"X-Forwarded-For": forwarded_for},
+            environ_base={"REMOTE_ADDR": "10.0.0.2"},  # the proxy
+        )
+
+    try:
+        proxied = proxied_app.test_client()
+        for n in range(2):
+            assert via_proxy(proxied, f"a{n}@example.test", "198.51.100.1").status_code == 202
+            assert via_proxy(proxied, f"b{n}@example.test", "198.51.100.2").status_code == 202
+        assert via_proxy(proxied, "a9@example.test", "198.51.100.1").status_code == 429
+        # Without a trusted proxy the header is the client's word and counts for nothing.
+        direct = direct_app.test_client()
+        statuses = [
+            via_proxy(direct, f"c{n}@example.test", f"198.51.100.{10 + n}") for n in range(3)
+        ]
+        assert [s.status_code for s in statuses] == [202, 202, 429]
+    finally:
+        for created in (proxied_app, direct_app):
+            with created.app_context():
+                db.session.remove()
+                db.engine.dispose()

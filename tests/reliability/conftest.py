@@ -12,7 +12,7 @@ from tests.reliability.live import LiveServer, environment
 from tests.sync.conftest import world  # noqa: F401  (the sync suite's agency and device)
 
 # Rows that logging in or failing to log in writes; everything else must stay put.
-AUTH_TABLES = {"refresh_tokens", "token_families", "devices", "login_failures"}
+AUTH_TABLES = {"refresh_tokens", "token_families", "devices", "login_throttles"}
 
 
 @dataclass
