@@ -20,7 +20,7 @@ from server.schemas.mail import (
     QuarantineQuerySchema,
     ReleaseSchema,
 )
-from server.services import inbound_mail
+from server.services import mail_quarantine as inbound_mail
 
 blp = Blueprint("mail", __name__, url_prefix="/api/mail", description="Mail in and out")
 
