@@ -1,6 +1,8 @@
-"""The `fieldline` console script: demo, serve, worker, create-user (plus Flask-Migrate's `db`)."""
+"""The `fieldline` console script: demo, serve, worker, outbox, mail-in, create-user, seed
+(plus Flask-Migrate's `db`)."""
 
 import contextvars
+import imaplib
 import logging
 
 import click
@@ -121,11 +123,12 @@ def create_user_command(role, email, name, password):
 @with_appcontext
 def worker_command(once, poll):
     """Deliver the outbox (mail, webhooks) and run the SLA timers."""
-    from server import mail, worker
+    from server import worker
+    from server.mail.transport import mailer_for
 
     app = current_app._get_current_object()
     try:
-        mail.mailer_for(app)  # a malformed SMTP_URL stops here, not in every delivery
+        mailer_for(app)  # a malformed SMTP_URL stops here, not in every delivery
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     if app.config["AUTO_MIGRATE"]:
@@ -158,12 +161,50 @@ def seed_command(tickets, contractors):
     click.echo(f"seeded {result} (every seeded user's password: {SEED_PASSWORD})")
 
 
-def register(app: Flask) -> None:
-    from server.mail_imap import mail_in_command
+@click.command("mail-in")
+@click.option("--once", is_flag=True, help="Receive what is unseen, print a summary and exit.")
+@click.option("--poll", type=click.FloatRange(min=1), default=None, help="Seconds between passes.")
+@with_appcontext
+def mail_in_command(once, poll):
+    """Poll the IMAP_URL mailbox and receive replies and new requests by mail."""
+    from server.mail import imap
+    from server.mail.transport import mask_url
 
-    for command in (serve_command, demo_command, create_user_command, worker_command, seed_command):
+    app = current_app._get_current_object()
+    if not app.config.get("IMAP_URL"):
+        raise click.ClickException("IMAP_URL is not set (imap[s]://user:pass@host/INBOX).")
+    try:
+        settings = imap.ImapSettings.from_url(app.config["IMAP_URL"])
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    shown = mask_url(app.config["IMAP_URL"])
+    if app.config["AUTO_MIGRATE"]:
+        upgrade_database()
+    if once:
+        try:
+            stats = imap.poll_once(app, settings)
+        except (imaplib.IMAP4.error, OSError) as exc:
+            raise click.ClickException(f"mail-in: {shown}: {exc}") from exc
+        click.echo(f"mail-in: {stats.summary()}")
+        if stats.failed:
+            raise click.exceptions.Exit(1)
+        return
+    imap.run_forever(app, settings, shown, poll or app.config["IMAP_POLL_SECONDS"])
+
+
+COMMANDS = (
+    serve_command,
+    demo_command,
+    create_user_command,
+    worker_command,
+    seed_command,
+    mail_in_command,
+)
+
+
+def register(app: Flask) -> None:
+    for command in COMMANDS:
         app.cli.add_command(command)
-    app.cli.add_command(mail_in_command)
 
 
 def main() -> None:

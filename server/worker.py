@@ -16,9 +16,10 @@ from datetime import datetime, timedelta
 
 from flask import Flask
 
-from server import mail
 from server.db import utcnow
 from server.extensions import db
+from server.mail.channel import EMAIL_CHANNEL, deliver_email
+from server.mail.transport import close_current_mailer
 from server.services import outbox, sla_jobs
 from server.services.outbox import OutboxItem, RetryPolicy
 
@@ -50,7 +51,7 @@ def channels(app: Flask) -> dict[str, Channel]:
     """The channel registry, with the server's own `email` channel in it."""
     registry = app.extensions.get(CHANNELS_KEY)
     if registry is None:
-        registry = app.extensions[CHANNELS_KEY] = {mail.EMAIL_CHANNEL: Channel(mail.deliver_email)}
+        registry = app.extensions[CHANNELS_KEY] = {EMAIL_CHANNEL: Channel(deliver_email)}
     return registry
 
 
@@ -127,7 +128,7 @@ def run_once(
                     log.exception("worker job %s failed", name)
             _deliver_due(app, stats, now, max_messages, stop or threading.Event())
         finally:
-            mail.close_current_mailer()
+            close_current_mailer()
             db.session.remove()
     return stats
 

@@ -1,10 +1,11 @@
 """Typed SQLAlchemy 2 models of the server package; importing this registers them all."""
 
 from server.models.auth import Device, LoginFailure, RefreshToken, TokenFamily
-from server.models.mail import InboundMail, PasswordToken, SignupRequest
+from server.models.mail import InboundMail
 from server.models.notifications import Counter, Holiday, Notification, OutboxMessage, SlaPolicy
 from server.models.people import ROLES, Department, User, department_members
 from server.models.properties import CERTIFICATE_KINDS, Block, Certificate, Tenancy, Unit
+from server.models.signup import PasswordToken, SignupRequest
 from server.models.tickets import (
     BUILT_IN_TYPES,
     MESSAGE_VISIBILITIES,

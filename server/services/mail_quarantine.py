@@ -13,10 +13,10 @@ from server.auth import Caller
 from server.db import utcnow
 from server.errors import Conflict, Invalid, NotFound
 from server.extensions import db
-from server.mail_in import Quarantine, append_reply
-from server.mail_parse import parse
+from server.mail.parse import parse
 from server.models import InboundMail, Ticket
 from server.scope import get_visible_ticket, ticket_scope
+from server.services.inbound_mail import Quarantine, append_reply
 from server.storage import blob_store
 
 REVIEWABLE = ("quarantined", "ignored")

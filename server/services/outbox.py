@@ -1,4 +1,10 @@
-"""Claiming, finishing and retrying outbox rows: the worker's side of the outbox.
+"""The outbox: `enqueue` for producers; claiming, finishing and retrying for the worker.
+
+Every producer writes its rows with `enqueue(channel, key, payload)` (or
+`enqueue_many`) inside the transaction of the change that caused them, so a row
+exists if and only if its change commits. On PostgreSQL `enqueue` also sends
+`NOTIFY fieldline_outbox` in that transaction: a waiting worker wakes when it
+commits (server.worker), instead of at its next poll.
 
 A worker claims due rows by setting `locked_until` (its lease) and commits at once,
 then delivers outside any transaction, then records the outcome in a short
@@ -15,11 +21,11 @@ still runs out of attempts and is dead-lettered instead of looping forever.
 
 import json
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 
 from server.extensions import db
 from server.models import OutboxMessage
@@ -64,8 +70,39 @@ class RetryPolicy:
         return timedelta(seconds=base * (1 + JITTER * (2 * rng.random() - 1)))
 
 
+NOTIFY_CHANNEL = "fieldline_outbox"  # the PostgreSQL LISTEN/NOTIFY channel
+
+
 def _dialect() -> str:
     return db.session.get_bind().dialect.name
+
+
+def enqueue(channel: str, key: str, payload: Mapping) -> None:
+    """Queue `payload` (JSON) for `channel`'s handler, once per `key` (unique)."""
+    enqueue_many(channel, [(key, payload)])
+
+
+def enqueue_many(channel: str, rows: Iterable[tuple[str, Mapping]]) -> None:
+    """`enqueue` for several rows of one channel in one INSERT (a notification's fan-out).
+
+    Core INSERTs, not ORM objects: nothing reads them back in the transaction, and
+    a reply's push paid more for their unit-of-work flush than for anything else.
+    They are written at once (no flush needed), also from inside a flush hook."""
+    values = [
+        {
+            "channel": channel,
+            "dedupe_key": key,
+            "payload": json.dumps(payload, ensure_ascii=False),
+        }
+        for key, payload in rows
+    ]
+    if not values:
+        return
+    connection = db.session.connection()
+    connection.execute(insert(OutboxMessage.__table__), values)
+    if connection.dialect.name == "postgresql":
+        # Delivered at commit, dropped on rollback; duplicates in one transaction fold.
+        connection.execute(select(func.pg_notify(NOTIFY_CHANNEL, channel)))
 
 
 def claim_due(

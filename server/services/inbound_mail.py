@@ -2,7 +2,8 @@
 quarantined mail for staff, exactly once per Message-ID.
 
 Both entry points (`POST /api/mail/inbound` from an MTA, `fieldline mail-in` from an
-IMAP mailbox) call `receive`. The `inbound_mails` row is claimed under its unique
+IMAP mailbox, server.mail.imap) call `receive`. Staff review of what was not
+appended is server.services.mail_quarantine. The `inbound_mails` row is claimed under its unique
 Message-ID and written in the same transaction as the appended message, so a poller
 that crashes after the append but before flagging the mail \\Seen finds the row next
 time and appends nothing. `receive` flushes; its caller commits.
@@ -27,13 +28,14 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from server import mail_tokens
 from server.auth import Caller
 from server.db import utcnow
 from server.errors import DomainError, Forbidden, NotFound, UnsupportedMedia
 from server.extensions import db
-from server.mail_compose import OWN_MESSAGE_ID, THREAD_ROOT, MailSettings, message_id
-from server.mail_parse import MailAttachment, ParsedMail, parse
+from server.mail import tokens as mail_tokens
+from server.mail.channel import notification_key
+from server.mail.compose import OWN_MESSAGE_ID, THREAD_ROOT, MailSettings, message_id
+from server.mail.parse import MailAttachment, ParsedMail, parse
 from server.models import InboundMail, Message, Tenancy, Ticket, TicketEvent, Unit, User
 from server.schemas.ids import MAX_ID
 from server.scope import WRITABLE
@@ -240,7 +242,7 @@ def _visibility(user: User, ticket_id: int, parsed: ParsedMail, settings: MailSe
     )
     for event_id, visibility in events:
         # The Message-ID of the notification this user got for that event (see notify).
-        if message_id(f"email:event:{event_id}:user:{user.id}", settings.domain) in references:
+        if message_id(notification_key(event_id, user.id), settings.domain) in references:
             if visibility in WRITABLE[user.role]:
                 return visibility
     return FALLBACK_VISIBILITY[user.role]
