@@ -50,6 +50,7 @@ def init_app(app, api) -> None:
     from billing.signals import connect
     from server import worker
     from server.extensions import db
+    from server.services.outbox import RetryPolicy
 
     for name, default in SETTINGS.items():
         app.config.setdefault(name, _setting(name, default))
@@ -61,8 +62,10 @@ def init_app(app, api) -> None:
         app,
         webhooks.CHANNEL,
         webhook_delivery.deliver,
-        retry_delays=webhook_delivery.SCHEDULE_SECONDS,
-        max_attempts=retry_schedule.MAX_ATTEMPTS,
+        retry=RetryPolicy(
+            delays=webhook_delivery.SCHEDULE_SECONDS, max_attempts=retry_schedule.MAX_ATTEMPTS
+        ),
+        on_retry=webhook_delivery.reset_for_retry,
     )
     worker.register_job(app, "received_webhooks", payments_in.forget_old_ids)
     connect()

@@ -139,3 +139,13 @@ def deliver(item: OutboxItem) -> None:
     delivery.status, delivery.next_attempt_at = "failed", upcoming
     db.session.commit()
     raise RetryLater(answer.error or "failed", delay=upcoming - failed_at)
+
+
+def reset_for_retry(payload: dict) -> None:
+    """`fieldline outbox retry` of a dead webhook row: the delivery is pending again
+    (its state lives on the delivery, which the API shows), in the retry's transaction."""
+    delivery = db.session.scalar(
+        select(WebhookDelivery).where(WebhookDelivery.webhook_id == payload["webhook_id"])
+    )
+    if delivery is not None and delivery.status == "dead":
+        delivery.status, delivery.next_attempt_at, delivery.delivered_at = "pending", utcnow(), None

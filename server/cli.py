@@ -192,6 +192,81 @@ def mail_in_command(once, poll):
     imap.run_forever(app, settings, shown, poll or app.config["IMAP_POLL_SECONDS"])
 
 
+@click.group("outbox")
+def outbox_group():
+    """Look at, retry and purge outbox rows (mail, webhooks, PDFs: every channel)."""
+
+
+def _channel_option():
+    return click.option("--channel", default=None, help="Only this channel (email, webhook, …).")
+
+
+@outbox_group.command("list")
+@_channel_option()
+@click.option("--status", type=click.Choice(["pending", "sent", "dead"]), default=None)
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1))
+@with_appcontext
+def outbox_list_command(channel, status, limit):
+    """Rows newest first: id, channel, status, attempts, key, last error."""
+    from server.services import outbox
+
+    rows = outbox.list_rows(channel=channel, status=status, limit=limit)
+    for row in rows:
+        error = f"  {row.last_error}" if row.last_error else ""
+        click.echo(
+            f"{row.id}\t{row.channel}\t{row.status}\t{row.attempts}\t{row.dedupe_key}{error}"
+        )
+    db.session.rollback()
+    click.echo(f"{len(rows)} row(s)", err=True)
+
+
+@outbox_group.command("retry")
+@_channel_option()
+@click.option("--id", "ids", multiple=True, type=click.IntRange(min=1), help="Only these rows.")
+@with_appcontext
+def outbox_retry_command(channel, ids):
+    """Send dead rows again with a fresh retry schedule (all dead rows of the filter)."""
+    from server import worker
+    from server.db import utcnow
+    from server.services import outbox
+
+    registry = worker.channels(current_app._get_current_object())
+
+    def on_retry(name, payload):
+        handler = registry.get(name)
+        if handler is not None and handler.on_retry is not None:
+            handler.on_retry(payload)
+
+    rows = outbox.retry_dead(utcnow(), channel=channel, ids=ids, on_retry=on_retry)
+    db.session.commit()
+    click.echo(f"{len(rows)} dead row(s) queued again")
+
+
+@outbox_group.command("purge")
+@_channel_option()
+@click.option("--status", type=click.Choice(["sent", "dead"]), default="sent", show_default=True)
+@click.option(
+    "--older-than-days",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Default: OUTBOX_RETENTION_DAYS.",
+)
+@with_appcontext
+def outbox_purge_command(channel, status, older_than_days):
+    """Delete sent rows (by when they were sent) or dead rows (by when they were made)."""
+    from datetime import timedelta
+
+    from server.db import utcnow
+    from server.services import outbox
+
+    days = older_than_days
+    if days is None:
+        days = current_app.config["OUTBOX_RETENTION_DAYS"]
+    count = outbox.purge(channel=channel, status=status, before=utcnow() - timedelta(days=days))
+    db.session.commit()
+    click.echo(f"{count} {status} row(s) purged")
+
+
 COMMANDS = (
     serve_command,
     demo_command,
@@ -199,6 +274,7 @@ COMMANDS = (
     worker_command,
     seed_command,
     mail_in_command,
+    outbox_group,
 )
 
 

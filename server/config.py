@@ -66,6 +66,11 @@ class Config:
             for s in os.environ.get("OUTBOX_RETRY_SECONDS", "60,300,1800,7200,21600").split(",")
         )
         self.OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", len(self.OUTBOX_RETRY_SECONDS) + 1)
+        # Sent outbox rows are purged this many days after sending (dead rows stay).
+        self.OUTBOX_RETENTION_DAYS = _int("OUTBOX_RETENTION_DAYS", 30)
+        # Periodic worker jobs (SLA timers, PDF sweep) run once per this period,
+        # across all workers together.
+        self.WORKER_JOB_SECONDS = _int("WORKER_JOB_SECONDS", 60)
         # An included ticket closes this long after it is resolved (0: at once).
         self.INCLUDED_CLOSE_GRACE_SECONDS = _int("INCLUDED_CLOSE_GRACE_SECONDS", 0)
         self.ERP_INBOUND_SECRET = os.environ.get("ERP_INBOUND_SECRET", "")

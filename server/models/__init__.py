@@ -2,7 +2,14 @@
 
 from server.models.auth import Device, LoginFailure, RefreshToken, TokenFamily
 from server.models.mail import InboundMail
-from server.models.notifications import Counter, Holiday, Notification, OutboxMessage, SlaPolicy
+from server.models.notifications import (
+    Counter,
+    Holiday,
+    Notification,
+    OutboxMessage,
+    SlaPolicy,
+    WorkerJob,
+)
 from server.models.people import ROLES, Department, User, department_members
 from server.models.properties import CERTIFICATE_KINDS, Block, Certificate, Tenancy, Unit
 from server.models.signup import PasswordToken, SignupRequest
@@ -53,5 +60,6 @@ __all__ = [
     "TimeEntry",
     "Unit",
     "User",
+    "WorkerJob",
     "department_members",
 ]

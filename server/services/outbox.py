@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 
 from server.extensions import db
 from server.models import OutboxMessage
@@ -208,3 +208,60 @@ def release(items: Iterable[OutboxItem]) -> None:
     except BaseException:
         db.session.rollback()
         raise
+
+
+# Operators' side (`fieldline outbox list|retry|purge`) and retention ----------------
+
+STATUSES = ("pending", "sent", "dead")
+
+
+def _filtered(query, *, channel: str | None, status: str | None, ids: Iterable[int] = ()):
+    ids = list(ids)
+    if channel:
+        query = query.where(OutboxMessage.channel == channel)
+    if status:
+        query = query.where(OutboxMessage.status == status)
+    if ids:
+        query = query.where(OutboxMessage.id.in_(ids))
+    return query
+
+
+def list_rows(*, channel: str | None, status: str | None, limit: int) -> list[OutboxMessage]:
+    """Rows newest first, by channel and status."""
+    query = _filtered(select(OutboxMessage), channel=channel, status=status)
+    return db.session.scalars(query.order_by(OutboxMessage.id.desc()).limit(limit)).all()
+
+
+def retry_dead(
+    now: datetime, *, channel: str | None, ids: Iterable[int] = (), on_retry=None
+) -> list[OutboxMessage]:
+    """Give dead rows a fresh schedule: pending, due now, attempts from zero. Flushes.
+
+    `on_retry(channel, payload)` lets the row's channel reset state of its own (a
+    webhook delivery's status) in the same transaction."""
+    query = _filtered(select(OutboxMessage), channel=channel, status="dead", ids=ids)
+    rows = db.session.scalars(query.order_by(OutboxMessage.id).with_for_update()).all()
+    for row in rows:
+        row.status, row.attempts, row.next_attempt_at, row.locked_until = "pending", 0, now, None
+        if on_retry is not None:
+            on_retry(row.channel, json.loads(row.payload))
+    db.session.flush()
+    if rows and _dialect() == "postgresql":
+        db.session.execute(select(func.pg_notify(NOTIFY_CHANNEL, "retry")))
+    return rows
+
+
+def purge(*, channel: str | None, status: str, before: datetime) -> int:
+    """Delete sent rows sent, or dead rows created, before `before`; how many. Flushes."""
+    if status not in ("sent", "dead"):
+        raise ValueError("only sent and dead rows can be purged")
+    stamp = OutboxMessage.sent_at if status == "sent" else OutboxMessage.created_at
+    query = _filtered(
+        delete(OutboxMessage).where(stamp < before), channel=channel, status=status
+    ).execution_options(synchronize_session=False)
+    return db.session.execute(query).rowcount or 0
+
+
+def retention_job(now: datetime, days: int) -> dict[str, int]:
+    """Purge rows sent more than `days` ago (dead rows stay for an operator)."""
+    return {"purged": purge(channel=None, status="sent", before=now - timedelta(days=days))}
