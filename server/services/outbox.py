@@ -40,11 +40,14 @@ class PermanentFailure(Exception):
 
 
 class RetryLater(Exception):
-    """Try again, not before `delay` (e.g. a Retry-After the receiver asked for)."""
+    """Try again, not before `delay` (e.g. a Retry-After the receiver asked for), or
+    exactly `at`: a channel that keeps a schedule of its own (webhooks) says when, so
+    the row and the channel's record name the same moment."""
 
-    def __init__(self, message: str, delay: timedelta | None = None):
+    def __init__(self, message: str, delay: timedelta | None = None, *, at: datetime | None = None):
         super().__init__(message)
         self.delay = delay
+        self.at = at
 
 
 @dataclass(frozen=True)
@@ -184,6 +187,8 @@ def mark_failed(
     message = f"{type(error).__name__}: {error}"[:1000]
     if isinstance(error, PermanentFailure) or item.attempt >= policy.max_attempts:
         return "dead", _finish(item, status="dead", last_error=message)
+    if isinstance(error, RetryLater) and error.at is not None:
+        return "pending", _finish(item, next_attempt_at=error.at, last_error=message)
     delay = policy.delay_after(item.attempt, rng)
     if isinstance(error, RetryLater) and error.delay is not None:
         delay = max(delay, error.delay)
