@@ -45,7 +45,7 @@ class Config:
         self.MAIL_FROM = os.environ.get("MAIL_FROM", "Fieldline <fieldline@localhost>")
         self.MAIL_DIR = os.environ.get("MAIL_DIR", os.path.join(instance_path, "outbox-mail"))
         self.SMTP_TIMEOUT_SECONDS = _int("SMTP_TIMEOUT_SECONDS", 30)
-        # Mail in and out (server/mail_in.py): reply addresses live under MAIL_DOMAIN
+        # Mail in and out (server/mail/, docs/MAIL.md): reply addresses live under MAIL_DOMAIN
         # (empty: the domain of MAIL_FROM). Replies are read when either inbound path
         # is configured: the MTA endpoint (a shared secret) or the IMAP poller.
         self.MAIL_DOMAIN = os.environ.get("MAIL_DOMAIN", "")

@@ -2,7 +2,7 @@
 answered: stable Message-ID, References to the ticket's root, `[T-000123]` in the
 subject, a signed per-ticket, per-recipient Reply-To, text and HTML parts, and a
 one-click List-Unsubscribe for tenants (RFC 8058). Pure: config in, message out.
-The HTML part is the template `templates/notification.html`.
+The text and HTML parts are the templates `templates/notification.txt` and `.html`.
 """
 
 import hashlib
@@ -135,7 +135,6 @@ def compose(
     message["X-Auto-Response-Suppress"] = "All"
     body = payload.get("body", "")
     footer = _footer(settings, payload, can_reply, link)
-    text = body + ("\n\n-- \n" + "\n".join(footer) if footer else "")
-    message.set_content(text)
+    message.set_content(render("notification.txt", body=body, footer=footer))
     message.add_alternative(_html(body, footer, link), subtype="html")
     return message

@@ -3,9 +3,8 @@
 A link carries a secret derived from SECRET_KEY and a random per-link salt
 (server.mail.tokens): the database keeps only its SHA-256, the outbox row only the
 link's id, and the worker derives the secret when it writes the mail
-(server.mail.channel.expand_password_link). A link is
-used once (server.services.signup.set_password) and expires after
-SET_PASSWORD_TTL_HOURS.
+(server.mail.channel.expand_password_link). A link is used once
+(server.services.signup.set_password) and expires after SET_PASSWORD_TTL_HOURS.
 """
 
 import secrets

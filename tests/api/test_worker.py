@@ -165,9 +165,7 @@ def test_a_feature_package_delivers_its_own_channel(app):
     register_channel(app, "test_hook", hook)
     with app.app_context():
         for n, channel in enumerate(["test_hook", "test_hook", "nobody_handles_this"]):
-            db.session.add(
-                OutboxMessage(channel=channel, dedupe_key=f"k{n}", payload=f'{{"n": {n}}}')
-            )
+            outbox.enqueue(channel, f"k{n}", {"n": n})
         db.session.commit()
 
     stats = run_once(app)
