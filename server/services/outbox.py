@@ -74,6 +74,7 @@ class RetryPolicy:
 
 
 NOTIFY_CHANNEL = "fieldline_outbox"  # the PostgreSQL LISTEN/NOTIFY channel
+_NOTIFIED_KEY = "fieldline_outbox_notified"
 
 
 def _dialect() -> str:
@@ -104,8 +105,18 @@ def enqueue_many(channel: str, rows: Iterable[tuple[str, Mapping]]) -> None:
     connection = db.session.connection()
     connection.execute(insert(OutboxMessage.__table__), values)
     if connection.dialect.name == "postgresql":
-        # Delivered at commit, dropped on rollback; duplicates in one transaction fold.
-        connection.execute(select(func.pg_notify(NOTIFY_CHANNEL, channel)))
+        _notify_once(connection, channel)
+
+
+def _notify_once(connection, channel: str) -> None:
+    """NOTIFY in the current transaction, once per (sub)transaction: PostgreSQL
+    delivers it at commit and drops it on rollback (of a savepoint too, which is
+    why the innermost transaction is the key, not the outer one)."""
+    current = db.session.get_nested_transaction() or db.session.get_transaction()
+    if db.session.info.get(_NOTIFIED_KEY) is current:
+        return
+    connection.execute(select(func.pg_notify(NOTIFY_CHANNEL, channel)))
+    db.session.info[_NOTIFIED_KEY] = current
 
 
 def claim_due(
