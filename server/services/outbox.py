@@ -112,11 +112,12 @@ def _notify_once(connection, channel: str) -> None:
     """NOTIFY in the current transaction, once per (sub)transaction: PostgreSQL
     delivers it at commit and drops it on rollback (of a savepoint too, which is
     why the innermost transaction is the key, not the outer one)."""
-    current = db.session.get_nested_transaction() or db.session.get_transaction()
-    if db.session.info.get(_NOTIFIED_KEY) is current:
+    session = db.session()  # the Session itself (the scoped proxy lacks these methods)
+    current = session.get_nested_transaction() or session.get_transaction()
+    if session.info.get(_NOTIFIED_KEY) is current:
         return
     connection.execute(select(func.pg_notify(NOTIFY_CHANNEL, channel)))
-    db.session.info[_NOTIFIED_KEY] = current
+    session.info[_NOTIFIED_KEY] = current
 
 
 def claim_due(

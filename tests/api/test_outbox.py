@@ -224,6 +224,23 @@ def test_notify_is_sent_when_the_enqueueing_transaction_commits_and_not_on_rollb
 
 
 @postgres_only
+def test_a_notify_lost_with_a_rolled_back_savepoint_is_sent_again_by_the_next_enqueue(
+    app, database_url
+):
+    conninfo = database_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(conninfo, autocommit=True) as listener:
+        listener.execute(f"LISTEN {outbox.NOTIFY_CHANNEL}")
+        with app.app_context():
+            savepoint = db.session.begin_nested()
+            outbox.enqueue("email", "refused", {"to": "a@example.test", "subject": "x"})
+            savepoint.rollback()
+            outbox.enqueue("email", "kept", {"to": "a@example.test", "subject": "y"})
+            db.session.commit()
+        assert len(list(listener.notifies(timeout=5, stop_after=1))) == 1
+    assert [r.dedupe_key for r in rows(app)] == ["kept"]
+
+
+@postgres_only
 def test_a_waiting_worker_delivers_a_committed_row_at_once_not_at_its_next_poll(app):
     memory = app.extensions[transport.MAILER_KEY] = transport.MemoryMailer()
     stop = threading.Event()
