@@ -22,6 +22,7 @@ def init_app(app, api) -> None:
     from server.config import declare
     from server.demo import DemoPart, register_demo_part
     from server.extensions import db
+    from server.services.outbox import RetryPolicy
 
     declare(app.config, SETTINGS, app.instance_path)
     api.register_blueprint(billing_api.rates_blp)
@@ -35,8 +36,10 @@ def init_app(app, api) -> None:
         app,
         webhooks.CHANNEL,
         webhook_delivery.deliver,
-        retry_delays=webhook_delivery.SCHEDULE_SECONDS,
-        max_attempts=retry_schedule.MAX_ATTEMPTS,
+        retry=RetryPolicy(
+            delays=webhook_delivery.SCHEDULE_SECONDS, max_attempts=retry_schedule.MAX_ATTEMPTS
+        ),
+        on_retry=webhook_delivery.reset_for_retry,
     )
     worker.register_job(app, "received_webhooks", payments_in.forget_old_ids)
     worker.register_job(app, "idempotency_keys", idempotency.forget_old_keys)

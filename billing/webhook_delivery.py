@@ -27,7 +27,7 @@ from server.services.outbox import OutboxItem, PermanentFailure, RetryLater
 
 USER_AGENT = "Fieldline-Webhooks/1"
 # Delays before attempts 2..10 in seconds: used by the outbox only when a handler
-# fails unexpectedly (a database error); normal failures pass their own delay.
+# fails unexpectedly (a database error); normal failures pass their own time.
 SCHEDULE_SECONDS = tuple(int(d.total_seconds()) for d in retry_schedule.SCHEDULE[1:])
 
 
@@ -141,4 +141,16 @@ def deliver(item: OutboxItem) -> None:
         raise PermanentFailure(f"dead after {item.attempt} attempts: {answer.error}")
     delivery.status, delivery.next_attempt_at = "failed", upcoming
     db.session.commit()
-    raise RetryLater(answer.error or "failed", delay=upcoming - failed_at)
+    # The schedule is decided here, once (billing.retry_schedule, Retry-After included):
+    # the outbox row is due exactly when the delivery says it is.
+    raise RetryLater(answer.error or "failed", at=upcoming)
+
+
+def reset_for_retry(payload: dict) -> None:
+    """`fieldline outbox retry` of a dead webhook row: the delivery is pending again
+    (its state lives on the delivery, which the API shows), in the retry's transaction."""
+    delivery = db.session.scalar(
+        select(WebhookDelivery).where(WebhookDelivery.webhook_id == payload["webhook_id"])
+    )
+    if delivery is not None and delivery.status == "dead":
+        delivery.status, delivery.next_attempt_at, delivery.delivered_at = "pending", utcnow(), None

@@ -24,7 +24,8 @@ from server.auth import Caller
 from server.db import utcnow
 from server.errors import Conflict, Invalid, NotFound
 from server.extensions import db
-from server.models import OutboxMessage, Ticket
+from server.models import Ticket
+from server.services import outbox
 
 CHANNEL = "webhook"
 EXTENSION_KEY = "fieldline_billing"
@@ -118,11 +119,7 @@ def emit(event_type: str, data: dict) -> int:
 
 
 def _enqueue(webhook_id: str, dedupe_key: str) -> None:
-    db.session.add(
-        OutboxMessage(
-            channel=CHANNEL, dedupe_key=dedupe_key, payload=_json({"webhook_id": webhook_id})
-        )
-    )
+    outbox.enqueue(CHANNEL, dedupe_key, {"webhook_id": webhook_id})
 
 
 # Every close of a ticket, whoever or whatever closes it, is a `ticket.closed` event.

@@ -23,8 +23,8 @@ from server.db import utcnow
 from server.domain import closing, workflow
 from server.errors import Conflict, DomainError
 from server.extensions import db
-from server.models import Attachment, Device, OutboxMessage, Ticket
-from server.services import held_work
+from server.models import Attachment, Device, Ticket
+from server.services import held_work, outbox
 from server.services.counters import next_value
 from server.services.rules import state_of
 from server.services.tickets import apply_status
@@ -74,13 +74,7 @@ def receive_note(
         note.signature_sha256 = digest
         note.content_sha256 = compute_content_sha256(note, digest)
     db.session.add(note)
-    db.session.add(
-        OutboxMessage(
-            channel=RENDER_CHANNEL,
-            dedupe_key=f"{RENDER_CHANNEL}:{note.id}",
-            payload=_json({"note_id": note.id}),
-        )
-    )
+    outbox.enqueue(RENDER_CHANNEL, f"{RENDER_CHANNEL}:{note.id}", {"note_id": note.id})
     db.session.flush()
     append_event(
         ticket,

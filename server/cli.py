@@ -1,6 +1,8 @@
-"""The `fieldline` console script: demo, serve, worker, create-user (plus Flask-Migrate's `db`)."""
+"""The `fieldline` console script: demo, serve, worker, outbox, mail-in, create-user, seed
+(plus Flask-Migrate's `db`)."""
 
 import contextvars
+import imaplib
 import logging
 
 import click
@@ -147,11 +149,12 @@ def create_user_command(role, email, name, password):
 @with_appcontext
 def worker_command(once, poll):
     """Deliver the outbox (mail, webhooks) and run the SLA timers."""
-    from server import mail, worker
+    from server import worker
+    from server.mail.transport import mailer_for
 
     app = current_app._get_current_object()
     try:
-        mail.mailer_for(app)  # a malformed SMTP_URL stops here, not in every delivery
+        mailer_for(app)  # a malformed SMTP_URL stops here, not in every delivery
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     if app.config["AUTO_MIGRATE"]:
@@ -184,12 +187,126 @@ def seed_command(tickets, contractors):
     click.echo(f"seeded {result} (every seeded user's password: {SEED_PASSWORD})")
 
 
-def register(app: Flask) -> None:
-    from server.mail_imap import mail_in_command
+@click.command("mail-in")
+@click.option("--once", is_flag=True, help="Receive what is unseen, print a summary and exit.")
+@click.option("--poll", type=click.FloatRange(min=1), default=None, help="Seconds between passes.")
+@with_appcontext
+def mail_in_command(once, poll):
+    """Poll the IMAP_URL mailbox and receive replies and new requests by mail."""
+    from server.mail import imap
+    from server.mail.transport import mask_url
 
-    for command in (serve_command, demo_command, create_user_command, worker_command, seed_command):
+    app = current_app._get_current_object()
+    if not app.config.get("IMAP_URL"):
+        raise click.ClickException("IMAP_URL is not set (imap[s]://user:pass@host/INBOX).")
+    try:
+        settings = imap.ImapSettings.from_url(app.config["IMAP_URL"])
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    shown = mask_url(app.config["IMAP_URL"])
+    if app.config["AUTO_MIGRATE"]:
+        upgrade_database()
+    if once:
+        try:
+            stats = imap.poll_once(app, settings)
+        except (imaplib.IMAP4.error, OSError) as exc:
+            raise click.ClickException(f"mail-in: {shown}: {exc}") from exc
+        click.echo(f"mail-in: {stats.summary()}")
+        if stats.failed:
+            raise click.exceptions.Exit(1)
+        return
+    imap.run_forever(app, settings, shown, poll or app.config["IMAP_POLL_SECONDS"])
+
+
+@click.group("outbox")
+def outbox_group():
+    """Look at, retry and purge outbox rows (mail, webhooks, PDFs: every channel)."""
+
+
+def _channel_option():
+    return click.option("--channel", default=None, help="Only this channel (email, webhook, …).")
+
+
+@outbox_group.command("list")
+@_channel_option()
+@click.option("--status", type=click.Choice(["pending", "sent", "dead"]), default=None)
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1))
+@with_appcontext
+def outbox_list_command(channel, status, limit):
+    """Rows newest first: id, channel, status, attempts, key, last error."""
+    from server.services import outbox
+
+    rows = outbox.list_rows(channel=channel, status=status, limit=limit)
+    for row in rows:
+        error = f"  {row.last_error}" if row.last_error else ""
+        click.echo(
+            f"{row.id}\t{row.channel}\t{row.status}\t{row.attempts}\t{row.dedupe_key}{error}"
+        )
+    db.session.rollback()
+    click.echo(f"{len(rows)} row(s)", err=True)
+
+
+@outbox_group.command("retry")
+@_channel_option()
+@click.option("--id", "ids", multiple=True, type=click.IntRange(min=1), help="Only these rows.")
+@with_appcontext
+def outbox_retry_command(channel, ids):
+    """Send dead rows again with a fresh retry schedule (all dead rows of the filter)."""
+    from server import worker
+    from server.db import utcnow
+    from server.services import outbox
+
+    registry = worker.channels(current_app._get_current_object())
+
+    def on_retry(name, payload):
+        handler = registry.get(name)
+        if handler is not None and handler.on_retry is not None:
+            handler.on_retry(payload)
+
+    rows = outbox.retry_dead(utcnow(), channel=channel, ids=ids, on_retry=on_retry)
+    db.session.commit()
+    click.echo(f"{len(rows)} dead row(s) queued again")
+
+
+@outbox_group.command("purge")
+@_channel_option()
+@click.option("--status", type=click.Choice(["sent", "dead"]), default="sent", show_default=True)
+@click.option(
+    "--older-than-days",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Default: OUTBOX_RETENTION_DAYS.",
+)
+@with_appcontext
+def outbox_purge_command(channel, status, older_than_days):
+    """Delete sent rows (by when they were sent) or dead rows (by when they were made)."""
+    from datetime import timedelta
+
+    from server.db import utcnow
+    from server.services import outbox
+
+    days = older_than_days
+    if days is None:
+        days = current_app.config["OUTBOX_RETENTION_DAYS"]
+    count = outbox.purge(channel=channel, status=status, before=utcnow() - timedelta(days=days))
+    db.session.commit()
+    click.echo(f"{count} {status} row(s) purged")
+
+
+COMMANDS = (
+    serve_command,
+    demo_command,
+    create_user_command,
+    worker_command,
+    seed_command,
+    mail_in_command,
+    outbox_group,
+)
+
+
+def register(app: Flask) -> None:
+    for command in COMMANDS:
         app.cli.add_command(command)
-    app.cli.add_command(mail_in_command)
 
 
 def cli_group() -> FlaskGroup:

@@ -240,6 +240,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("WORKER_POLL_SECONDS", "int", "5", "pause between the worker's passes"),
     Setting("OUTBOX_BATCH_SIZE", "int", "50", "outbox rows a worker claims per pass"),
     Setting(
+        "OUTBOX_RETENTION_DAYS",
+        "int",
+        "30",
+        "sent outbox rows are purged this many days after sending (dead rows stay)",
+    ),
+    Setting(
+        "WORKER_JOB_SECONDS",
+        "int",
+        "60",
+        "periodic worker jobs (SLA timers, PDF sweep) run once per this period, across all workers",
+    ),
+    Setting(
         "OUTBOX_LEASE_SECONDS",
         "int",
         "300",

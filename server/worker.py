@@ -1,9 +1,13 @@
-"""The background worker: timed jobs (SLA clocks) and outbox delivery, per channel.
+"""The background worker: periodic jobs (SLA clocks, retention) and outbox delivery.
 
 `fieldline worker` runs `run_forever`; `fieldline worker --once` runs `run_once`.
 Channels and jobs live in registries in `app.extensions`, so feature packages add
 their own (billing's webhooks) from their `init_app` without the server importing
-them. Several workers may run at once against PostgreSQL: see server.services.outbox.
+them. Several workers may run at once against PostgreSQL: each outbox row is
+delivered by one of them (server.services.outbox) and each periodic job runs once
+per period among them all (server.services.jobs). Between passes a worker on
+PostgreSQL waits on `LISTEN fieldline_outbox`, so a row committed by a request wakes
+it at once; on SQLite (and as a fallback) it polls every WORKER_POLL_SECONDS.
 """
 
 import logging
@@ -16,10 +20,12 @@ from datetime import datetime, timedelta
 
 from flask import Flask
 
-from server import mail
 from server.db import utcnow
 from server.extensions import db
+from server.mail.channel import EMAIL_CHANNEL, deliver_email
+from server.mail.transport import close_current_mailer
 from server.services import attachments, outbox, sla_jobs, throttle
+from server.services import jobs as job_leases
 from server.services.outbox import OutboxItem, RetryPolicy
 
 log = logging.getLogger(__name__)
@@ -27,30 +33,42 @@ log = logging.getLogger(__name__)
 CHANNELS_KEY = "fieldline_channels"
 JOBS_KEY = "fieldline_jobs"
 Handler = Callable[[OutboxItem], None]
-Job = Callable[[datetime], dict[str, int]]
+Retry = Callable[[dict], None]
+JobFunction = Callable[[datetime], dict[str, int]]
+RETENTION_EVERY = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
 class Channel:
     handler: Handler
-    retry_delays: tuple[int, ...] | None = None  # None: the OUTBOX_RETRY_SECONDS setting
-    max_attempts: int | None = None  # None: the OUTBOX_MAX_ATTEMPTS setting
+    retry: RetryPolicy | None = None  # None: the OUTBOX_RETRY_SECONDS/MAX_ATTEMPTS settings
+    on_retry: Retry | None = None  # resets the channel's own state when an operator retries
 
     def retry_policy(self, config) -> RetryPolicy:
-        delays = tuple(
-            self.retry_delays or config.get("OUTBOX_RETRY_SECONDS") or outbox.DEFAULT_RETRY_DELAYS
-        )
+        if self.retry is not None:
+            return self.retry
+        delays = tuple(config.get("OUTBOX_RETRY_SECONDS") or outbox.DEFAULT_RETRY_DELAYS)
         return RetryPolicy(
-            delays=delays,
-            max_attempts=self.max_attempts or config.get("OUTBOX_MAX_ATTEMPTS") or len(delays) + 1,
+            delays=delays, max_attempts=config.get("OUTBOX_MAX_ATTEMPTS") or len(delays) + 1
         )
+
+
+@dataclass(frozen=True)
+class Job:
+    run: JobFunction
+    every: timedelta | None = None  # None: the WORKER_JOB_SECONDS setting
+
+    def period(self, config) -> timedelta:
+        if self.every is not None:
+            return self.every
+        return timedelta(seconds=config["WORKER_JOB_SECONDS"])
 
 
 def channels(app: Flask) -> dict[str, Channel]:
     """The channel registry, with the server's own `email` channel in it."""
     registry = app.extensions.get(CHANNELS_KEY)
     if registry is None:
-        registry = app.extensions[CHANNELS_KEY] = {mail.EMAIL_CHANNEL: Channel(mail.deliver_email)}
+        registry = app.extensions[CHANNELS_KEY] = {EMAIL_CHANNEL: Channel(deliver_email)}
     return registry
 
 
@@ -59,34 +77,44 @@ def register_channel(
     name: str,
     handler: Handler,
     *,
-    retry_delays: tuple[int, ...] | None = None,
-    max_attempts: int | None = None,
+    retry: RetryPolicy | None = None,
+    on_retry: Retry | None = None,
 ) -> None:
     """Deliver outbox rows of `channel == name` with `handler(item)`.
 
     The handler runs in an app context, outside any transaction; it returns on
     success and raises on failure: `PermanentFailure` dead-letters the row,
     `RetryLater(delay=...)` waits at least that long, anything else retries on the
-    channel's schedule (seconds after each failure; default 1 min ... 6 h).
+    channel's `retry` policy (default: the OUTBOX_RETRY_SECONDS schedule, 1 min ...
+    6 h, OUTBOX_MAX_ATTEMPTS). `on_retry(payload)` runs when an operator retries a
+    dead row (`fieldline outbox retry`), in that transaction.
     """
-    channels(app)[name] = Channel(handler, retry_delays, max_attempts)
+    channels(app)[name] = Channel(handler, retry, on_retry)
+
+
+def _retention(now: datetime) -> dict[str, int]:
+    from flask import current_app
+
+    return outbox.retention_job(now, current_app.config["OUTBOX_RETENTION_DAYS"])
 
 
 def jobs(app: Flask) -> dict[str, Job]:
-    """Timed jobs run at the start of every worker pass, with the server's SLA job in it."""
+    """Periodic jobs, with the server's SLA timers and outbox retention in it."""
     registry = app.extensions.get(JOBS_KEY)
     if registry is None:
         registry = app.extensions[JOBS_KEY] = {
-            "sla": sla_jobs.run,
-            "login_throttles": throttle.prune,
-            "attachments": attachments.sweep_job,
+            "sla": Job(sla_jobs.run),
+            "outbox_retention": Job(_retention, RETENTION_EVERY),
+            "login_throttles": Job(throttle.prune),
+            "attachments": Job(attachments.sweep_job),
         }
     return registry
 
 
-def register_job(app: Flask, name: str, job: Job) -> None:
-    """Run `job(now) -> {counter: n}` on every pass; it commits its own work."""
-    jobs(app)[name] = job
+def register_job(app: Flask, name: str, job: JobFunction, *, every: timedelta | None = None):
+    """Run `job(now) -> {counter: n}` once per `every` (default WORKER_JOB_SECONDS)
+    across all workers; it commits its own work."""
+    jobs(app)[name] = Job(job, every)
 
 
 @dataclass
@@ -122,30 +150,47 @@ def run_once(
     with app.app_context():
         try:
             for name, job in jobs(app).items():
-                try:
-                    stats.jobs[name] = job(now or utcnow())
-                    db.session.commit()  # the job is the unit of work; end it either way
-                except Exception:
-                    db.session.rollback()
-                    stats.failed_jobs += 1
-                    log.exception("worker job %s failed", name)
+                _run_job(app, name, job, now or utcnow(), stats)
             _deliver_due(app, stats, now, max_messages, stop or threading.Event())
         finally:
-            mail.close_current_mailer()
+            close_current_mailer()
             db.session.remove()
     return stats
 
 
+def _run_job(app: Flask, name: str, job: Job, now: datetime, stats: WorkerStats) -> None:
+    lease = timedelta(seconds=app.config["OUTBOX_LEASE_SECONDS"])
+    try:
+        lease_until = job_leases.claim(name, now, job.period(app.config), lease)
+    except Exception:
+        stats.failed_jobs += 1
+        log.exception("worker job %s could not be claimed", name)
+        return
+    if lease_until is None:
+        return  # not due, or another worker runs it
+    try:
+        stats.jobs[name] = job.run(now)
+        db.session.commit()  # the job is the unit of work; end it either way
+    except Exception:
+        db.session.rollback()
+        stats.failed_jobs += 1
+        log.exception("worker job %s failed", name)
+    try:
+        job_leases.finish(name, lease_until, now)
+    except Exception:
+        log.exception("worker job %s: giving its lease back failed", name)
+
+
 def _deliver_due(app, stats, now, max_messages, stop) -> None:
     config = app.config
-    lease = timedelta(seconds=config.get("OUTBOX_LEASE_SECONDS", 300))
+    lease = timedelta(seconds=config["OUTBOX_LEASE_SECONDS"])
     # Stop starting deliveries well before the lease ends, so none overruns it.
-    margin = min(lease.total_seconds() / 2, config.get("SMTP_TIMEOUT_SECONDS", 30) + 5)
+    margin = min(lease.total_seconds() / 2, config["SMTP_TIMEOUT_SECONDS"] + 5)
     registry = channels(app)
     budget = max_messages if max_messages is not None else float("inf")
     while budget > 0 and not stop.is_set():
         claimed_at = time.monotonic()
-        limit = int(min(config.get("OUTBOX_BATCH_SIZE", 50), budget))
+        limit = int(min(config["OUTBOX_BATCH_SIZE"], budget))
         items = outbox.claim_due(now or utcnow(), limit=limit, lease=lease, channels=registry)
         if not items:
             return
@@ -196,6 +241,15 @@ def run_forever(app: Flask, poll_seconds: float, stop: threading.Event | None = 
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
     log.info("worker started, polling every %ss", poll_seconds)
+    wake = _Wakeup(app)
+    try:
+        _loop(app, poll_seconds, stop, wake)
+    finally:
+        wake.close()
+    log.info("worker stopped")
+
+
+def _loop(app: Flask, poll_seconds: float, stop: threading.Event, wake: "_Wakeup") -> None:
     while not stop.is_set():
         try:
             stats = run_once(app, stop=stop)
@@ -208,5 +262,67 @@ def run_forever(app: Flask, poll_seconds: float, stop: threading.Event | None = 
                 log.info("worker pass: %s", stats.summary())
         except Exception:
             log.exception("worker pass failed; trying again in %ss", poll_seconds)
-        stop.wait(poll_seconds)
-    log.info("worker stopped")
+        wake.wait(poll_seconds, stop)
+
+
+class _Wakeup:
+    """Waits between passes: on PostgreSQL until a NOTIFY on the outbox channel (sent
+    by `outbox.enqueue` when its transaction commits) or the poll interval, whichever
+    comes first; elsewhere the poll interval. `stop` is checked every half second."""
+
+    TICK = 0.5
+
+    def __init__(self, app: Flask):
+        self.connection = None
+        with app.app_context():
+            url = db.engine.url
+        if url.get_backend_name() != "postgresql":
+            return
+        try:
+            import psycopg
+
+            conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+            self.connection = psycopg.connect(conninfo, autocommit=True)
+            self.connection.execute(f"LISTEN {outbox.NOTIFY_CHANNEL}")
+        except Exception:
+            log.exception("LISTEN failed; the worker polls every pass instead")
+            self.close()
+
+    def wait(self, seconds: float, stop: threading.Event) -> bool:
+        """True when woken by a notification, False after `seconds` or on stop."""
+        deadline = time.monotonic() + seconds
+        while not stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            if self.connection is None:
+                stop.wait(left)
+                return False
+            try:
+                woken = any(
+                    True
+                    for _ in self.connection.notifies(timeout=min(left, self.TICK), stop_after=1)
+                )
+            except Exception:
+                log.exception("LISTEN connection lost; the worker polls from now on")
+                self.close()
+                continue
+            if woken:
+                self._drain()  # rows committed meanwhile are all taken by the next pass
+                return True
+        return False
+
+    def _drain(self) -> None:
+        try:
+            for _ in self.connection.notifies(timeout=0):
+                pass
+        except Exception:
+            log.debug("draining notifications failed", exc_info=True)
+
+    def close(self) -> None:
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            try:
+                connection.close()
+            except Exception:
+                log.debug("closing the LISTEN connection failed", exc_info=True)

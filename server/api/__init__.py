@@ -4,7 +4,7 @@ from server.api import (
     attachments,
     auth,
     devices,
-    mail_in,
+    mail,
     notifications,
     properties,
     settings,
@@ -18,5 +18,5 @@ def register_blueprints(api) -> None:
     modules = (auth, devices, users, properties, tickets, attachments, settings, notifications)
     for module in modules:
         api.register_blueprint(module.blp)
-    for blueprint in (mail_in.blp, signup.blp, signup.page_blp):
+    for blueprint in (mail.blp, signup.blp, signup.page_blp):
         api.register_blueprint(blueprint)

@@ -1,15 +1,14 @@
 """Username requests (public), their review by staff, and setting a password from a
 mailed link (API and a minimal HTML page for the link itself)."""
 
-from html import escape
-
-from flask import current_app, request
+from flask import request
 from flask_smorest import Blueprint
 
 from server.api.access import accepts_any_content_type, requires
+from server.api.pages import html_page
 from server.auth import current_caller
 from server.errors import DomainError
-from server.schemas.mail import (
+from server.schemas.signup import (
     SetPasswordResultSchema,
     SetPasswordSchema,
     SignupAcceptedSchema,
@@ -90,35 +89,29 @@ def set_password(data):
     return signup.set_password(data["token"], data["password"])
 
 
-def _page(status: int, title: str, body: str):
-    page = (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(title)}</title></head>"
-        '<body style="font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto">'
-        f"<main><h1>{escape(title)}</h1>{body}</main></body></html>"
-    )
-    headers = {
-        "Cache-Control": "no-store",
-        "Referrer-Policy": "no-referrer",
-        "X-Robots-Tag": "noindex",
-        "Content-Security-Policy": "default-src 'none'; form-action 'self'",
-    }
-    return current_app.response_class(page, status=status, mimetype="text/html", headers=headers)
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex",
+    "Content-Security-Policy": "default-src 'none'; form-action 'self'",
+}
+
+
+def _page(status: int, title: str, text: str):
+    return html_page(status, "page.html", PAGE_HEADERS, title=title, text=text)
 
 
 @page_blp.get("")
 @page_blp.response(200, {"type": "string"}, content_type="text/html")
 def set_password_page():
     """The page a mailed link opens: a form that posts the password with the token."""
-    token = escape(request.args.get("token", ""), quote=True)
-    return _page(
+    return html_page(
         200,
-        "Choose your password",
-        f'<form method="post"><input type="hidden" name="token" value="{token}">'
-        f'<p><label>Password <input type="password" name="password" minlength="{MIN_PASSWORD}"'
-        ' required autocomplete="new-password"></label></p>'
-        '<button type="submit">Set password</button></form>',
+        "set_password_page.html",
+        PAGE_HEADERS,
+        title="Choose your password",
+        token=request.args.get("token", ""),
+        min_password=MIN_PASSWORD,
     )
 
 
@@ -130,9 +123,9 @@ def set_password_form():
     """The form's target (application/x-www-form-urlencoded)."""
     password = request.form.get("password", "")
     if len(password) < MIN_PASSWORD:
-        return _page(400, "Password too short", f"<p>Use at least {MIN_PASSWORD} characters.</p>")
+        return _page(400, "Password too short", f"Use at least {MIN_PASSWORD} characters.")
     try:
         user = signup.set_password(request.form.get("token", ""), password)
     except DomainError as refusal:
-        return _page(400, "This link cannot be used", f"<p>{escape(refusal.detail)}</p>")
-    return _page(200, "Password set", f"<p>Log in as {escape(user.email)}.</p>")
+        return _page(400, "This link cannot be used", refusal.detail)
+    return _page(200, "Password set", f"Log in as {user.email}.")

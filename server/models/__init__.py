@@ -2,10 +2,18 @@
 
 from server.models.auth import Device, LoginThrottle, RefreshToken, TokenFamily
 from server.models.idempotency import IdempotencyKey
-from server.models.mail import InboundMail, PasswordToken, SignupRequest
-from server.models.notifications import Counter, Holiday, Notification, OutboxMessage, SlaPolicy
+from server.models.mail import InboundMail
+from server.models.notifications import (
+    Counter,
+    Holiday,
+    Notification,
+    OutboxMessage,
+    SlaPolicy,
+    WorkerJob,
+)
 from server.models.people import ROLES, Department, User, department_members
 from server.models.properties import CERTIFICATE_KINDS, Block, Certificate, Tenancy, Unit
+from server.models.signup import PasswordToken, SignupRequest
 from server.models.tickets import (
     BUILT_IN_TYPES,
     MESSAGE_VISIBILITIES,
@@ -57,5 +65,6 @@ __all__ = [
     "TimeEntry",
     "Unit",
     "User",
+    "WorkerJob",
     "department_members",
 ]

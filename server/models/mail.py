@@ -1,4 +1,4 @@
-"""Mail that came in, username requests, and the single-use set-password tokens."""
+"""Mail that came in (server.services.inbound_mail)."""
 
 from datetime import datetime
 
@@ -8,7 +8,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from server.db import Base, utcnow
 
 INBOUND_STATUSES = ("appended", "quarantined", "ignored", "new_ticket", "rejected")
-SIGNUP_STATUSES = ("pending", "approved", "rejected")
 
 
 class InboundMail(Base):
@@ -37,37 +36,3 @@ class InboundMail(Base):
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column()
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-
-
-class SignupRequest(Base):
-    """Someone asked for a login; staff approve (creating the tenant) or reject."""
-
-    __tablename__ = "signup_requests"
-    __table_args__ = (CheckConstraint(f"status IN {SIGNUP_STATUSES!r}", name="status_known"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), index=True)
-    name: Mapped[str] = mapped_column(String(200))
-    block_hint: Mapped[str | None] = mapped_column(String(200))
-    unit_hint: Mapped[str | None] = mapped_column(String(200))
-    message: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
-    remote_addr: Mapped[str | None] = mapped_column(String(64), index=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    decided_at: Mapped[datetime | None] = mapped_column()
-    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-
-
-class PasswordToken(Base):
-    """A set-password link: only the SHA-256 of its secret is stored; used once."""
-
-    __tablename__ = "password_tokens"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    salt: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column()
-    used_at: Mapped[datetime | None] = mapped_column()

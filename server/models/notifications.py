@@ -33,7 +33,10 @@ class OutboxMessage(Base):
     """
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_sent", "status", "sent_at"),  # the retention purge
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(30))
@@ -46,6 +49,24 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(String(1000))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
+
+
+class WorkerJob(Base):
+    """When a periodic worker job is next due, and who runs it now (its lease).
+
+    Workers claim a job by moving `due_at` one period on and taking the lease, in
+    one short transaction (the row read `FOR UPDATE SKIP LOCKED` on PostgreSQL), so
+    a job runs once per period however many workers poll (server.services.jobs).
+    """
+
+    __tablename__ = "worker_jobs"
+
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    due_at: Mapped[datetime] = mapped_column()
+    lease_until: Mapped[datetime | None] = mapped_column()
+    last_started_at: Mapped[datetime | None] = mapped_column()
+    last_finished_at: Mapped[datetime | None] = mapped_column()
+    runs: Mapped[int] = mapped_column(default=0)
 
 
 class Counter(Base):

@@ -4,15 +4,13 @@ Mail is written to the outbox in the same transaction as the change, so it is se
 exactly when the change commits (by `fieldline worker`) and lost with it otherwise.
 """
 
-import json
-
 from sqlalchemy import insert, literal, select, union_all
 
 from server.auth import Caller
 from server.extensions import db
+from server.mail.channel import EMAIL_CHANNEL, notification_key
 from server.models import (
     Notification,
-    OutboxMessage,
     Ticket,
     TicketContractor,
     TicketEvent,
@@ -20,8 +18,7 @@ from server.models import (
     department_members,
 )
 from server.scope import READABLE
-
-EMAIL_CHANNEL = "email"
+from server.services import outbox
 
 
 def participants(ticket: Ticket) -> list[User]:
@@ -82,15 +79,16 @@ def notify(
         if user.role != "tenant" or user.notify_me:
             mails.append(email_row(user, ticket, event, title, body))
         notified.append(user)
-    connection = db.session.connection()
-    for table, rows in ((Notification.__table__, feed), (OutboxMessage.__table__, mails)):
-        if rows:
-            connection.execute(insert(table), rows)
+    if feed:
+        db.session.connection().execute(insert(Notification.__table__), feed)
+    outbox.enqueue_many(EMAIL_CHANNEL, mails)
     return notified
 
 
-def email_row(user: User, ticket: Ticket, event: TicketEvent, title: str, body: str) -> dict:
-    """The outbox row of one mail about an event (sent by `fieldline worker`)."""
+def email_row(
+    user: User, ticket: Ticket, event: TicketEvent, title: str, body: str
+) -> tuple[str, dict]:
+    """The outbox key and payload of one mail about an event (sent by `fieldline worker`)."""
     payload = {
         "to": user.email,
         "to_name": user.name,
@@ -101,8 +99,4 @@ def email_row(user: User, ticket: Ticket, event: TicketEvent, title: str, body: 
         "event_id": event.id,
         "user_id": user.id,
     }
-    return {
-        "channel": EMAIL_CHANNEL,
-        "dedupe_key": f"email:event:{event.id}:user:{user.id}",
-        "payload": json.dumps(payload, ensure_ascii=False),
-    }
+    return notification_key(event.id, user.id), payload

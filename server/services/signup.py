@@ -6,13 +6,10 @@ differ), and requests are rate-limited per client address and per email. Staff
 approve a request, which creates the tenant (optionally with a tenancy) and mails a
 set-password link; or reject it.
 
-A set-password link carries a secret derived from SECRET_KEY and a random per-link
-salt (server.mail_tokens): the database keeps only its SHA-256, the outbox row only
-the link's id, and the worker derives the secret when it writes the mail. A link is
-used once and expires after SET_PASSWORD_TTL_HOURS.
+How a set-password link is minted and mailed is server.services.password_links; a
+link is used once (`set_password`) and expires after SET_PASSWORD_TTL_HOURS.
 """
 
-import json
 import secrets
 from datetime import date, timedelta
 
@@ -23,10 +20,10 @@ from server.auth import Caller
 from server.db import utcnow
 from server.errors import Conflict, DomainError, NotFound, TooManyRequests
 from server.extensions import db
-from server.mail_tokens import set_password_token, token_hash
-from server.models import OutboxMessage, PasswordToken, SignupRequest, User
+from server.mail.tokens import token_hash
+from server.models import PasswordToken, SignupRequest, User
 from server.passwords import hash_password
-from server.services.outbox import PermanentFailure
+from server.services.password_links import send_password_link
 from server.services.people import create_user
 from server.services.properties import create_tenancy
 
@@ -112,50 +109,6 @@ def reject(caller: Caller, request_id: int) -> SignupRequest:
     request.status, request.decided_at, request.decided_by_id = "rejected", utcnow(), caller.id
     db.session.flush()
     return request
-
-
-def send_password_link(user: User) -> PasswordToken:
-    """A new single-use link for `user`, mailed through the outbox."""
-    hours = current_app.config["SET_PASSWORD_TTL_HOURS"]
-    salt = secrets.token_hex(32)
-    token = set_password_token(current_app.config["SECRET_KEY"], salt)
-    row = PasswordToken(
-        user_id=user.id,
-        token_hash=token_hash(token),
-        salt=salt,
-        expires_at=utcnow() + timedelta(hours=hours),
-    )
-    db.session.add(row)
-    db.session.flush()
-    body = (
-        f"Hello {user.name},\n\nyour Fieldline login is {user.email}. Choose your password "
-        f"here (the link works once, for {hours} hours):\n\n{{link}}\n"
-    )
-    payload = {
-        "to": user.email,
-        "to_name": user.name,
-        "subject": "Your Fieldline login",
-        "body": body,
-        "password_token_id": row.id,
-    }
-    db.session.add(
-        OutboxMessage(
-            channel="email",
-            dedupe_key=f"email:password-token:{row.id}",
-            payload=json.dumps(payload, ensure_ascii=False),
-        )
-    )
-    return row
-
-
-def expand_password_link(payload: dict, secret: str) -> dict:
-    """The worker's side: put the derived link into the mail body."""
-    row = db.session.get(PasswordToken, payload["password_token_id"])
-    if row is None:
-        raise PermanentFailure("the set-password link no longer exists")
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    link = f"{base}/set-password?token={set_password_token(secret, row.salt)}"
-    return {**payload, "body": payload["body"].replace("{link}", link)}
 
 
 def set_password(token: str, password: str) -> User:

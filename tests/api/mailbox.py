@@ -4,7 +4,6 @@ a small agency to notify, outbox rows in bulk, and a worker for another process.
 import asyncio
 import contextlib
 import email
-import json
 import socket
 import threading
 from email import policy
@@ -14,7 +13,7 @@ from types import SimpleNamespace
 from aiosmtpd.controller import Controller
 
 from server.extensions import db
-from server.models import OutboxMessage
+from server.services import outbox
 
 
 def free_port() -> int:
@@ -90,7 +89,7 @@ def agency(make) -> SimpleNamespace:
 
 
 def add_outbox_rows(app, count: int, channel: str = "email") -> list[str]:
-    """Pending email rows, as notify() writes them; returns their dedupe keys."""
+    """Pending email rows, enqueued as notify() does; returns their dedupe keys."""
     keys = [f"test:{channel}:{n}" for n in range(count)]
     with app.app_context():
         for n, key in enumerate(keys):
@@ -102,9 +101,7 @@ def add_outbox_rows(app, count: int, channel: str = "email") -> list[str]:
                 "ticket_id": None,
                 "ticket_ref": f"T-{n:06d}",
             }
-            db.session.add(
-                OutboxMessage(channel=channel, dedupe_key=key, payload=json.dumps(payload))
-            )
+            outbox.enqueue(channel, key, payload)
         db.session.commit()
     return keys
 

@@ -10,9 +10,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from server import mail
 from server.db import utcnow
 from server.extensions import db
+from server.mail import channel, compose, transport
 from server.models import OutboxMessage
 from server.services import outbox
 from server.services.outbox import RetryLater, RetryPolicy
@@ -68,12 +68,12 @@ def test_mail_waits_while_smtp_is_down_and_is_delivered_once_when_it_is_back(app
 
 def test_a_retry_sends_the_same_message_id_as_the_first_attempt(app):
     add_outbox_rows(app, 1)
-    memory = app.extensions[mail.MAILER_KEY] = mail.MemoryMailer()
+    memory = app.extensions[transport.MAILER_KEY] = transport.MemoryMailer()
     memory.fail_next = 1
     run_once(app)
     run_once(app, now=utcnow() + timedelta(minutes=2))
     [delivered] = memory.sent
-    assert delivered["Message-ID"] == mail.message_id("test:email:0", "localhost")
+    assert delivered["Message-ID"] == compose.message_id("test:email:0", "localhost")
 
 
 def test_a_message_is_dead_lettered_after_the_last_attempt(app):
@@ -118,15 +118,15 @@ def test_a_worker_that_dies_mid_batch_leaves_the_rest_to_another_after_the_lease
             utcnow(), limit=10, lease=timedelta(minutes=5), channels=["email"]
         )
         for item in claimed[:4]:
-            mail.deliver_email(item)
+            channel.deliver_email(item)
             assert outbox.mark_sent(item, utcnow())
-        mail.close_current_mailer()
+        transport.close_current_mailer()
         db.session.remove()
 
     assert run_once(app).sent == 0  # the lease still holds
     assert run_once(app, now=utcnow() + timedelta(minutes=6)).sent == 6
 
-    expected = {mail.message_id(key, "localhost") for key in keys}
+    expected = {compose.message_id(key, "localhost") for key in keys}
     received = message_ids(smtp.inbox)
     assert set(received) == expected and set(received.values()) == {1}
     assert sorted(r.attempts for r in rows(app)) == [1] * 4 + [2] * 6
@@ -137,7 +137,7 @@ def test_a_worker_that_outlived_its_lease_does_not_overwrite_the_next_workers_re
     with app.app_context():
         [slow] = outbox.claim_due(utcnow(), limit=1, lease=timedelta(seconds=1), channels=["email"])
         db.session.remove()
-    app.extensions[mail.MAILER_KEY] = mail.MemoryMailer()
+    app.extensions[transport.MAILER_KEY] = transport.MemoryMailer()
     assert run_once(app, now=utcnow() + timedelta(seconds=5)).sent == 1
     with app.app_context():
         status, ours = outbox.mark_failed(slow, OSError("late"), utcnow(), RetryPolicy())
@@ -157,9 +157,7 @@ def test_a_feature_package_delivers_its_own_channel(app):
     register_channel(app, "test_hook", hook)
     with app.app_context():
         for n, channel in enumerate(["test_hook", "test_hook", "nobody_handles_this"]):
-            db.session.add(
-                OutboxMessage(channel=channel, dedupe_key=f"k{n}", payload=f'{{"n": {n}}}')
-            )
+            outbox.enqueue(channel, f"k{n}", {"n": n})
         db.session.commit()
 
     stats = run_once(app)
@@ -191,7 +189,7 @@ def test_worker_command_refuses_a_malformed_smtp_url_without_showing_the_passwor
 
 
 def test_the_worker_loop_keeps_delivering_until_it_is_stopped(app):
-    memory = app.extensions[mail.MAILER_KEY] = mail.MemoryMailer()
+    memory = app.extensions[transport.MAILER_KEY] = transport.MemoryMailer()
     stop = threading.Event()
     loop = threading.Thread(target=run_forever, args=(app, 0.05, stop))
     loop.start()
@@ -243,6 +241,6 @@ def test_each_message_is_delivered_exactly_once_by_several_workers(app, database
 
     assert sum(sent) == total
     assert sum(1 for n in sent if n) >= 2  # the work really was shared
-    assert set(received) == {mail.message_id(key, "localhost") for key in keys}
+    assert set(received) == {compose.message_id(key, "localhost") for key in keys}
     assert set(received.values()) == {1}
     assert {(r.status, r.attempts) for r in rows(app)} == {("sent", 1)}

@@ -97,6 +97,45 @@ def test_a_delivery_is_dead_lettered_after_the_tenth_attempt(shop, receiver):
     assert delivery["attempts"] == 10 and "HTTP 500" in delivery["last_error"]
 
 
+def test_a_failed_delivery_shows_when_the_worker_will_really_try_again(shop, receiver):
+    """The retry schedule is decided once (billing.retry_schedule, Retry-After
+    included): the delivery the API shows and the outbox row agree on the moment."""
+    shop.endpoint(receiver.url)
+    receiver.fail_next(500)
+    receiver.fail_next(503, headers={"Retry-After": "600"})
+    shop.issued_invoice()
+
+    for days in (0, 10 / 86400):  # the first retry is due 5 s (±10 %) after the failure
+        shop.run_worker(days_ahead=days)
+        [delivery] = deliveries(shop)
+        with shop.app.app_context():
+            row = db.session.scalars(
+                select(OutboxMessage).where(OutboxMessage.channel == "webhook")
+            ).one()
+            assert delivery["status"] == "failed" and row.status == "pending"
+            assert delivery["next_attempt_at"] == row.next_attempt_at.isoformat()
+    assert len(receiver.requests) == 2 and delivery["last_status_code"] == 503
+
+
+def test_a_dead_delivery_is_sent_again_by_the_outbox_retry_command(shop, receiver, runner):
+    shop.endpoint(receiver.url)
+    receiver.fail_next(*([500] * 10))
+    shop.issued_invoice()
+    for day in range(11):
+        shop.run_worker(days_ahead=2 * day)
+    [dead] = deliveries(shop, status="dead")
+
+    result = runner.invoke(args=["outbox", "retry", "--channel", "webhook"])
+
+    assert result.exit_code == 0 and "1 dead row(s) queued again" in result.output
+    assert deliveries(shop)[0]["status"] == "pending"
+    shop.run_worker()
+    [delivery] = deliveries(shop)
+    assert delivery["status"] == "delivered" and delivery["attempts"] == 11
+    got = receiver.verified()
+    assert len(got) == 11 and {g["id"] for g in got} == {dead["webhook_id"]}
+
+
 def test_410_gone_disables_the_endpoint_and_replay_after_enabling_delivers_the_same_id(
     shop, receiver
 ):

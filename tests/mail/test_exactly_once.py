@@ -3,14 +3,15 @@ pollers) append it once: the unique Message-ID decides, inside the transaction."
 
 import threading
 
-from server import mail, mail_in
 from server.extensions import db
+from server.mail import transport
+from server.services import inbound_mail
 from server.worker import run_once
 from tests.mail.mailclient import client_reply, messages_on
 
 
 def test_the_same_mail_received_twice_at_once_is_appended_once(app, client, make, people, inbound):
-    app.extensions[mail.MAILER_KEY] = sent = mail.MemoryMailer()
+    app.extensions[transport.MAILER_KEY] = sent = transport.MemoryMailer()
     ticket = make.ticket(people.tenant, people.block, people.unit)
     make.triage(ticket, people.manager)
     make.message(ticket, people.manager, "We are on it.")
@@ -24,7 +25,7 @@ def test_the_same_mail_received_twice_at_once_is_appended_once(app, client, make
         try:
             with app.app_context():
                 start.wait(10)
-                outcome = mail_in.receive(raw, source="imap").status
+                outcome = inbound_mail.receive(raw, source="imap").status
                 db.session.commit()
                 outcomes.append(outcome)
                 db.session.remove()

@@ -2,8 +2,8 @@
 out through SMTP (aiosmtpd), the tenant's mail client answers it, the answer lands in
 an IMAP mailbox (Dovecot), and `fieldline mail-in --once` appends it to the ticket."""
 
-from server import mail_in
 from server.extensions import db
+from server.services import inbound_mail
 from server.worker import run_once
 from tests.mail.mailclient import (
     chain_intact,
@@ -73,7 +73,7 @@ def test_a_poller_that_dies_after_appending_does_not_append_again(
     raw = client_reply(notification, "Any news?", sender=people.tenant)
     mailbox.deliver(raw)
     with app.app_context():  # the doomed pass: received and committed, never flagged \Seen
-        assert mail_in.receive(raw, source="imap").status == "appended"
+        assert inbound_mail.receive(raw, source="imap").status == "appended"
         db.session.commit()
     assert mailbox.unseen() == 1
 

@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from server import mail
+from server.mail import transport
 from server.worker import run_once
 from tests.mail.mailclient import (
     client_reply,
@@ -25,7 +25,7 @@ PNG = (
 
 @pytest.fixture
 def sent(app, inbound):
-    memory = app.extensions[mail.MAILER_KEY] = mail.MemoryMailer()
+    memory = app.extensions[transport.MAILER_KEY] = transport.MemoryMailer()
     return memory.sent
 
 

@@ -5,8 +5,8 @@ import base64
 
 import pytest
 
-from server import mail
-from server.mail_tokens import REPLY_MAC_BYTES
+from server.mail import transport
+from server.mail.tokens import REPLY_MAC_BYTES
 from server.worker import run_once
 from tests.mail.mailclient import (
     chain_intact,
@@ -21,7 +21,7 @@ from tests.mail.mailclient import (
 
 @pytest.fixture
 def sent(app, inbound):
-    memory = app.extensions[mail.MAILER_KEY] = mail.MemoryMailer()
+    memory = app.extensions[transport.MAILER_KEY] = transport.MemoryMailer()
     return memory.sent
 
 

@@ -4,7 +4,7 @@ real SMTP server (aiosmtpd on 127.0.0.1) received, parsed with the email package
 import re
 from urllib.parse import urlsplit
 
-from server.mail_tokens import read_reply_token
+from server.mail.tokens import read_reply_token
 from server.worker import run_once
 from tests.mail.mailclient import html_of, text_of
 

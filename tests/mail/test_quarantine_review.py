@@ -2,7 +2,7 @@
 
 import pytest
 
-from server import mail
+from server.mail import transport
 from tests.mail.mailclient import chain_intact, fresh_mail, messages_on, post_raw, quarantine
 
 PNG = (
@@ -14,7 +14,7 @@ PNG = (
 
 @pytest.fixture(autouse=True)
 def memory_mailer(app, inbound):
-    app.extensions[mail.MAILER_KEY] = mail.MemoryMailer()
+    app.extensions[transport.MAILER_KEY] = transport.MemoryMailer()
 
 
 def stranger_mail_about(client, ticket, body="My neighbour's tap leaks into my flat."):

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.mail_parse import decode_bytes, parse
-from server.mail_text import html_to_text, strip_reply
+from server.mail.parse import decode_bytes, parse
+from server.mail.reply_text import html_to_text, strip_reply
 
 
 def test_a_top_posted_reply_loses_its_attribution_and_quote():

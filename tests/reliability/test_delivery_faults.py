@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select
 from standardwebhooks import Webhook
 
-from server import mail
 from server.extensions import db
+from server.mail import compose
 from server.models import OutboxMessage
 from tests.api.mailbox import add_outbox_rows, smtp_server
 from tests.billing import conftest as billing
@@ -139,7 +139,7 @@ def test_a_worker_killed_mid_batch_is_finished_by_another_without_resending_what
         assert finisher.process.returncode == 0, finisher.log()
         received = Counter(m["Message-ID"] for m in smtp.inbox.messages)
 
-    expected = {key: mail.message_id(key, "localhost") for key in keys}
+    expected = {key: compose.message_id(key, "localhost") for key in keys}
     assert set(received) == set(expected.values())  # nothing lost
     assert all(received[expected[key]] == 1 for key in recorded)  # recorded: never again
     # Only the one message in flight at the kill may have reached SMTP twice, and then

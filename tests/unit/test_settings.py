@@ -16,15 +16,8 @@ PACKAGES = ("server", "sync", "delivery_notes", "billing")
 NOT_SETTINGS = {"TESTING", "INSTANCE_PATH"} | set(
     vars(Config("/nowhere", environ={"SECRET_KEY": "x"}))
 )
-# Still read with a default of their own, until the mail package and worker rework
-# (issue 19, other half) switches them to config["KEY"].
-LEFT_FOR_THE_MAIL_REWORK = {
-    "server/mail.py",
-    "server/mail_compose.py",
-    "server/mail_imap.py",
-    "server/worker.py",
-    "server/api/mail_in.py",
-}
+# Every module reads config["KEY"] now (the mail package and worker included).
+LEFT_FOR_THE_MAIL_REWORK: set[str] = set()
 
 
 def _config_reads():

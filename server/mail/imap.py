@@ -1,4 +1,6 @@
-"""`fieldline mail-in`: poll an IMAP mailbox (stdlib imaplib) and receive each new mail.
+"""Polling an IMAP mailbox (stdlib imaplib) and receiving each new mail.
+
+The `fieldline mail-in` command that runs it is in server.cli.
 
 `IMAP_URL` is `imap://user:pass@host:143/INBOX` (`?starttls=1` to upgrade) or
 `imaps://user:pass@host:993/INBOX`; `?move=Processed` also moves handled mail there.
@@ -18,13 +20,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, unquote, urlsplit
 
-import click
-from flask import Flask, current_app
-from flask.cli import with_appcontext
+from flask import Flask
 
-from server import mail_in
 from server.extensions import db
-from server.mail import mask_url
+from server.mail.transport import mask_url
+from server.services import inbound_mail
 
 log = logging.getLogger(__name__)
 SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
@@ -134,9 +134,11 @@ def _receive_one(connection: imaplib.IMAP4, uid: bytes, limit: int) -> str:
     try:
         if size > limit:
             headers = _body(_fetch(connection, uid, "BODY.PEEK[HEADER]"))
-            result = mail_in.record_oversized(headers, size, source="imap")
+            result = inbound_mail.record_oversized(headers, size, source="imap")
         else:
-            result = mail_in.receive(_body(_fetch(connection, uid, "BODY.PEEK[]")), source="imap")
+            result = inbound_mail.receive(
+                _body(_fetch(connection, uid, "BODY.PEEK[]")), source="imap"
+            )
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -177,37 +179,8 @@ def poll_once(app: Flask, settings: ImapSettings, stop: threading.Event | None =
     return stats
 
 
-@click.command("mail-in")
-@click.option("--once", is_flag=True, help="Receive what is unseen, print a summary and exit.")
-@click.option("--poll", type=click.FloatRange(min=1), default=None, help="Seconds between passes.")
-@with_appcontext
-def mail_in_command(once, poll):
-    """Poll the IMAP_URL mailbox and receive replies and new requests by mail."""
-    app = current_app._get_current_object()
-    if not app.config.get("IMAP_URL"):
-        raise click.ClickException("IMAP_URL is not set (imap[s]://user:pass@host/INBOX).")
-    try:
-        settings = ImapSettings.from_url(app.config["IMAP_URL"])
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
-    shown = mask_url(app.config["IMAP_URL"])
-    if app.config["AUTO_MIGRATE"]:
-        from server.cli import upgrade_database
-
-        upgrade_database()
-    if once:
-        try:
-            stats = poll_once(app, settings)
-        except (imaplib.IMAP4.error, OSError) as exc:
-            raise click.ClickException(f"mail-in: {shown}: {exc}") from exc
-        click.echo(f"mail-in: {stats.summary()}")
-        if stats.failed:
-            raise click.exceptions.Exit(1)
-        return
-    _run_forever(app, settings, shown, poll or app.config["IMAP_POLL_SECONDS"])
-
-
-def _run_forever(app: Flask, settings: ImapSettings, shown: str, seconds: float) -> None:
+def run_forever(app: Flask, settings: ImapSettings, shown: str, seconds: float) -> None:
+    """Poll every `seconds` until SIGTERM/SIGINT; a failed pass is logged and retried."""
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -2,17 +2,16 @@
 one-click unsubscribe link of notification mails (RFC 8058)."""
 
 import hmac
-from html import escape
 
 from flask import current_app, request
 from flask_smorest import Blueprint
 
-from server import mail_in
 from server.api.access import accepts_any_content_type, requires
+from server.api.pages import html_page
 from server.auth import current_caller
 from server.errors import NotAuthenticated, NotFound, TooLarge
 from server.extensions import db
-from server.mail_tokens import read_unsubscribe_token
+from server.mail.tokens import read_unsubscribe_token
 from server.models import User
 from server.schemas.mail import (
     InboundMailSchema,
@@ -20,7 +19,7 @@ from server.schemas.mail import (
     QuarantineQuerySchema,
     ReleaseSchema,
 )
-from server.services import inbound_mail
+from server.services import inbound_mail, mail_quarantine
 
 blp = Blueprint("mail", __name__, url_prefix="/api/mail", description="Mail in and out")
 
@@ -85,7 +84,7 @@ def inbound():
     stored (retry later).
     """
     _check_secret()
-    return mail_in.receive(_read_raw(), source="api")
+    return inbound_mail.receive(_read_raw(), source="api")
 
 
 @blp.get("/quarantine")
@@ -96,7 +95,7 @@ def quarantine(query):
     """Mail that was not appended, newest first (`status=ignored` for auto replies and
     bounces; `before` = last id seen, to page). Staff see mail naming no ticket or a
     ticket in their scope."""
-    return inbound_mail.list_inbound(
+    return mail_quarantine.list_inbound(
         current_caller(), query["status"], query["limit"], query.get("before")
     )
 
@@ -106,7 +105,7 @@ def quarantine(query):
 @blp.response(200, InboundMailSchema)
 def quarantined_mail(inbound_id):
     """One received mail."""
-    return inbound_mail.get_inbound(current_caller(), inbound_id)
+    return mail_quarantine.get_inbound(current_caller(), inbound_id)
 
 
 @blp.get("/quarantine/<int:inbound_id>/raw")
@@ -114,7 +113,7 @@ def quarantined_mail(inbound_id):
 @blp.response(200, {"type": "string", "format": "binary"}, content_type="message/rfc822")
 def quarantined_raw(inbound_id):
     """The mail exactly as received, to open in a mail client."""
-    raw = inbound_mail.raw_bytes(current_caller(), inbound_id)
+    raw = mail_quarantine.raw_bytes(current_caller(), inbound_id)
     return current_app.response_class(
         raw,
         mimetype="message/rfc822",
@@ -133,7 +132,7 @@ def quarantined_raw(inbound_id):
 def release(data, inbound_id):
     """Post a quarantined or ignored mail on a ticket as yourself, quoting its sender
     (`visibility` defaults to `staff`); its attachments come along."""
-    return inbound_mail.release(
+    return mail_quarantine.release(
         current_caller(), inbound_id, ticket_id=data.get("ticket_id"), visibility=data["visibility"]
     )
 
@@ -144,23 +143,18 @@ def release(data, inbound_id):
 @blp.alt_response(409, response="CONFLICT")
 def reject(inbound_id):
     """Mark a quarantined or ignored mail as dealt with; it stays recorded."""
-    return inbound_mail.reject(current_caller(), inbound_id)
+    return mail_quarantine.reject(current_caller(), inbound_id)
 
 
-def _page(status: int, title: str, body: str):
-    page = (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(title)}</title></head>"
-        f'<body style="font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto">'
-        f"<main><h1>{escape(title)}</h1>{body}</main></body></html>"
-    )
-    headers = {
-        "Cache-Control": "no-store",
-        "X-Robots-Tag": "noindex",
-        "Content-Security-Policy": "default-src 'none'; form-action 'self'",
-    }
-    return current_app.response_class(page, status=status, mimetype="text/html", headers=headers)
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Robots-Tag": "noindex",
+    "Content-Security-Policy": "default-src 'none'; form-action 'self'",
+}
+
+
+def _page(status: int, title: str, text: str):
+    return html_page(status, "page.html", PAGE_HEADERS, title=title, text=text)
 
 
 def _unsubscriber(token: str) -> User | None:
@@ -176,14 +170,8 @@ def unsubscribe_page(token):
     """The List-Unsubscribe link opened in a browser: a button, since link scanners
     follow GETs (RFC 8058); the button POSTs to the same URL."""
     if _unsubscriber(token) is None:
-        return _page(404, "Unknown link", "<p>This link is not valid.</p>")
-    return _page(
-        200,
-        "Stop ticket update emails?",
-        '<form method="post"><input type="hidden" name="List-Unsubscribe" value="One-Click">'
-        "<p>You will still see every update in the app.</p>"
-        '<button type="submit">Stop the emails</button></form>',
-    )
+        return _page(404, "Unknown link", "This link is not valid.")
+    return html_page(200, "unsubscribe_page.html", PAGE_HEADERS, title="Stop ticket update emails?")
 
 
 @blp.post("/unsubscribe/<token>")
@@ -195,6 +183,6 @@ def unsubscribe(token):
     tenant's "notify me" off. Switch it back on with `PUT /api/me/preferences`."""
     user = _unsubscriber(token)
     if user is None:
-        return _page(404, "Unknown link", "<p>This link is not valid.</p>")
+        return _page(404, "Unknown link", "This link is not valid.")
     user.notify_me = False
-    return _page(200, "Done", "<p>You will no longer get emails about ticket updates.</p>")
+    return _page(200, "Done", "You will no longer get emails about ticket updates.")

@@ -1,10 +1,10 @@
-"""Outgoing mail: composing a notification email and handing it to a `Mailer`.
+"""Where a finished message goes: the `Mailer` protocol and its three transports.
 
 The mailer is picked by config: `SMTP_URL` set means SMTP (stdlib smtplib), empty
 means every message is written as an .eml file to `MAIL_DIR`, so nothing is lost
 on a machine without a mail server. Tests use `MemoryMailer` or a real local SMTP
-server. The email channel handler at the bottom is what the worker calls per row;
-what a message looks like is decided in `server.mail_compose`.
+server. What a message looks like is decided in `server.mail.compose`; the outbox
+channel that sends one per row is `server.mail.channel`.
 """
 
 import logging
@@ -21,16 +21,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import Flask, current_app, g
 
-from server.extensions import db
-from server.mail_compose import MailSettings, compose, message_id
-from server.models import User
-from server.services.outbox import OutboxItem, PermanentFailure
-
-__all__ = ["MailSettings", "compose", "message_id"]
+from server.services.outbox import PermanentFailure
 
 log = logging.getLogger(__name__)
 
-EMAIL_CHANNEL = "email"
 MAILER_KEY = "fieldline_mailer"
 
 
@@ -226,7 +220,7 @@ def mailer_for(app: Flask) -> Mailer:
     if MAILER_KEY in app.extensions:
         return app.extensions[MAILER_KEY]
     if app.config["SMTP_URL"]:
-        return SmtpMailer(app.config["SMTP_URL"], app.config.get("SMTP_TIMEOUT_SECONDS", 30))
+        return SmtpMailer(app.config["SMTP_URL"], app.config["SMTP_TIMEOUT_SECONDS"])
     return FolderMailer(app.config["MAIL_DIR"])
 
 
@@ -242,21 +236,3 @@ def close_current_mailer() -> None:
     mailer = g.pop("fieldline_mailer", None)
     if mailer is not None:
         mailer.close()
-
-
-def deliver_email(item: OutboxItem) -> None:
-    """The `email` channel: compose the row's message and send it."""
-    payload = item.payload
-    settings = MailSettings.from_config(current_app.config)
-    if payload.get("password_token_id") is not None:
-        from server.services.signup import expand_password_link
-
-        payload = expand_password_link(payload, settings.secret)
-    recipient = db.session.get(User, payload["user_id"]) if payload.get("user_id") else None
-    # Only a tenant's mail obeys notify_me, so only theirs offers to switch it off.
-    unsubscribe = recipient is not None and recipient.role == "tenant"
-    # End the read before talking to the mail server: on SQLite every transaction
-    # holds the write lock, and a slow SMTP server must not hold up other writers.
-    db.session.rollback()
-    message = compose(payload, item.dedupe_key, settings, unsubscribe=unsubscribe)
-    current_mailer().send(message)

@@ -4,7 +4,8 @@ Mail comes from anyone, so nothing here trusts its input: headers are read raw a
 decoded defensively (a header the email package cannot parse falls back to its raw
 text), charsets that are wrong or unknown decode with replacement characters, broken
 MIME yields whatever parts can be found, and every string is made storable (no lone
-surrogates, no NUL). Pure stdlib; deciding what to do with the mail is mail_in's job.
+surrogates, no NUL). Pure stdlib; deciding what to do with the mail is
+server.services.inbound_mail's job.
 """
 
 import codecs
@@ -17,7 +18,7 @@ from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import getaddresses, parseaddr
 
-from server.mail_text import html_to_text, strip_reply
+from server.mail.reply_text import html_to_text, strip_reply
 
 MESSAGE_ID = re.compile(r"<[^<>\s]{1,500}>")
 RECIPIENT_HEADERS = (
@@ -198,7 +199,7 @@ def _charset(part: Message) -> str | None:
 
 
 def parse(raw: bytes) -> ParsedMail:
-    """Everything mail_in needs from the raw bytes of one message."""
+    """Everything inbound_mail needs from the raw bytes of one message."""
     message = email.message_from_bytes(raw, policy=policy.default)
     name, address = parseaddr(_first(message, "From"))
     sender = storable(address).strip().lower()[:254]

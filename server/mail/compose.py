@@ -2,21 +2,26 @@
 answered: stable Message-ID, References to the ticket's root, `[T-000123]` in the
 subject, a signed per-ticket, per-recipient Reply-To, text and HTML parts, and a
 one-click List-Unsubscribe for tenants (RFC 8058). Pure: config in, message out.
+The text and HTML parts are the templates `templates/notification.txt` and `.html`.
 """
 
 import hashlib
-import html
 import re
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 
-from server import mail_tokens
-from server.services.outbox import PermanentFailure
+from server.mail import tokens as mail_tokens
+from server.mail.templating import render
 
 OWN_MESSAGE_ID = re.compile(r"<([0-9a-f]{40})@([^>\s]+)>")
 THREAD_ROOT = re.compile(r"<ticket-(\d{1,18})@([^>\s]+)>", re.IGNORECASE)
+
+
+class Unsendable(ValueError):
+    """The payload can never become a message (no recipient, a malformed address):
+    the outbox channel dead-letters the row instead of retrying it."""
 
 
 def domain_of(mail_from: str) -> str:
@@ -39,8 +44,8 @@ class MailSettings:
         return cls(
             mail_from=config["MAIL_FROM"],
             domain=(config.get("MAIL_DOMAIN") or domain_of(config["MAIL_FROM"])).lower(),
-            secret=config.get("SECRET_KEY", ""),
-            base_url=config.get("PUBLIC_BASE_URL", "").rstrip("/"),
+            secret=config["SECRET_KEY"],
+            base_url=config["PUBLIC_BASE_URL"].rstrip("/"),
             replies_read=bool(config.get("MAIL_INBOUND_SECRET") or config.get("IMAP_URL")),
         )
 
@@ -80,26 +85,16 @@ def _footer(settings: MailSettings, payload: dict, can_reply: bool, unsubscribe:
 
 
 def _html(body: str, footer: list[str], unsubscribe: str | None) -> str:
-    paragraphs = [p for p in re.split(r"\n\s*\n", body.strip()) if p.strip()]
-    parts = [
-        "<!DOCTYPE html>",
-        '<html><head><meta charset="utf-8"></head><body style="font-family:sans-serif">',
-    ]
-    for paragraph in paragraphs:
-        # User text is escaped: a ticket summary or reply can never become markup.
-        parts.append("<p>" + html.escape(paragraph).replace("\n", "<br>\n") + "</p>")
-    if footer:
-        parts.append('<hr><p style="color:#666;font-size:small">')
-        for line in footer:
-            if unsubscribe and line.endswith(unsubscribe):
-                link = html.escape(unsubscribe, quote=True)
-                line = f'<a href="{link}">Stop emails about ticket updates</a>'
-            else:
-                line = html.escape(line)
-            parts.append(line + "<br>")
-        parts.append("</p>")
-    parts.append("</body></html>")
-    return "\n".join(parts)
+    paragraphs = [p.split("\n") for p in re.split(r"\n\s*\n", body.strip()) if p.strip()]
+    # The template escapes user text: a ticket summary or reply never becomes markup.
+    line = f"Stop emails about ticket updates: {unsubscribe}" if unsubscribe else None
+    return render(
+        "notification.html",
+        paragraphs=paragraphs,
+        footer=footer,
+        unsubscribe=unsubscribe,
+        unsubscribe_line=line,
+    )
 
 
 def compose(
@@ -110,14 +105,14 @@ def compose(
     the only role whose mail the notify-me preference switches off)."""
     missing = [key for key in ("to", "subject") if not payload.get(key)]
     if missing:
-        raise PermanentFailure(f"the outbox payload has no {', '.join(missing)}")
+        raise Unsendable(f"the outbox payload has no {', '.join(missing)}")
     message = EmailMessage()
     try:
         message["From"] = settings.mail_from
         name = " ".join((payload.get("to_name") or "").split())
         message["To"] = Address(display_name=name, addr_spec=payload["to"])
     except (ValueError, IndexError, TypeError) as exc:
-        raise PermanentFailure(f"not a usable address: {payload.get('to')!r}") from exc
+        raise Unsendable(f"not a usable address: {payload.get('to')!r}") from exc
     # A line break in a ticket summary must not become a header injection (or a crash).
     message["Subject"] = " ".join(str(payload["subject"]).split())
     message["Date"] = formatdate(usegmt=True)
@@ -140,7 +135,6 @@ def compose(
     message["X-Auto-Response-Suppress"] = "All"
     body = payload.get("body", "")
     footer = _footer(settings, payload, can_reply, link)
-    text = body + ("\n\n-- \n" + "\n".join(footer) if footer else "")
-    message.set_content(text)
+    message.set_content(render("notification.txt", body=body, footer=footer))
     message.add_alternative(_html(body, footer, link), subtype="html")
     return message
