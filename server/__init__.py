@@ -1,6 +1,6 @@
 """Fieldline server: the app factory, config, database, auth and the ticket domain.
 
-Feature packages (sync, delivery notes, billing) plug in through ``init_app(app, api)``;
+Feature packages (sync, delivery notes, billing, web) plug in through ``init_app(app, api)``;
 the server package names them only in config, so it never imports them.
 """
 
@@ -15,7 +15,7 @@ from server.errors import UnsupportedMedia, register_error_handlers
 from server.extensions import FieldlineApi, db, migrate
 from server.schemas.ids import IdConverter
 
-FEATURE_PACKAGES = ("sync", "delivery_notes", "billing")
+FEATURE_PACKAGES = ("sync", "delivery_notes", "billing", "web")
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
 
 
