@@ -217,7 +217,7 @@ async function jobsView() {
   main.dataset.view = 'jobs'
   const list = h('ul', { class: 'jobs', 'aria-label': 'Your jobs' })
   const count = h('p', { class: 'muted' })
-  replace(main, h('div', { class: 'ptr', id: 'ptr', 'aria-hidden': 'true' }, 'Release to sync'), h('h1', {}, 'Your jobs'), count, list)
+  replace(main, h('div', { class: 'ptr', id: 'ptr', 'aria-hidden': 'true' }, 'Release to sync'), h('h1', {}, 'Your jobs'), count, list, signOutBox())
   renderCurrent = async () => {
     const tickets = (await database.get('tickets').query().fetch()).map((r) => r._raw)
     const leaving = new Set(load('leaving', []))
@@ -247,6 +247,31 @@ async function jobsView() {
     )
   }
   await renderCurrent()
+}
+
+function signOutBox() {
+  const a = auth.get() || {}
+  const box = h('div', { class: 'signout' })
+  const plain = () =>
+    replace(box, h('p', { class: 'muted' }, `Signed in as ${a.email || 'you'}. `,
+      h('button', { type: 'button', class: 'link', onclick: ask }, 'Sign out')))
+  async function ask() {
+    const waiting = (await sync.hasUnsynced()) ? sync.status.pending + sync.status.pendingFiles : 0
+    if (!waiting) return out()
+    replace(box, h('div', { class: 'notice notice-warn', role: 'alert' },
+      h('p', {}, h('strong', {}, `${waiting} change${waiting === 1 ? ' is' : 's are'} not sent yet. `),
+        'They stay on this phone and are sent when you sign in again. Nobody else can sign in on this phone until then.'),
+      h('button', { type: 'button', class: 'danger', onclick: out }, 'Sign out anyway'), ' ',
+      h('button', { type: 'button', onclick: plain }, 'Stay signed in')))
+    box.querySelector('.danger').focus()
+  }
+  function out() {
+    auth.signOut(null)
+    sync.refreshCounts()
+    route()
+  }
+  plain()
+  return box
 }
 
 function pullToRefresh() {

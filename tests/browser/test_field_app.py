@@ -3,6 +3,7 @@ with no signal, then the sync, checked through the REST API."""
 
 import io
 import re
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -217,3 +218,61 @@ def test_a_revoked_phone_signs_in_again_and_keeps_its_work(world, serve, phone, 
     new_key = page.evaluate("JSON.parse(localStorage.getItem('fieldline.deviceId'))")
     assert new_key != device_key
     assert csp_violations(page) == []
+
+
+def test_a_busy_server_is_left_alone_for_its_retry_after(world, serve, phone):
+    base = serve()
+    page = phone.new_page()
+    pulls = []
+
+    def busy_once(route):
+        pulls.append(time.monotonic())
+        if len(pulls) == 1:
+            route.fulfill(
+                status=503,
+                headers={"Retry-After": "3", "Content-Type": "application/problem+json"},
+                body='{"status": 503, "code": "database_unavailable"}',
+            )
+        else:
+            route.continue_()
+
+    phone.route("**/api/sync/pull*", busy_once)
+    sign_in(page, base)
+    status = page.get_by_role("status").filter(has_text="Last sync")
+    expect(status).to_contain_text("Fieldline is busy. Trying again in 3 s.")
+    synced(page)  # by itself, after the wait
+    assert len(pulls) == 2 and pulls[1] - pulls[0] >= 2.9
+    expect(page.get_by_role("link", name=re.compile("Leaking tap"))).to_be_visible()
+
+
+def test_signing_out_with_unsent_work_warns_and_keeps_it(world, serve, phone, axe_source):
+    base = serve()
+    api = Api(base)
+    page = phone.new_page()
+    sign_in(page, base)
+    synced(page)
+    phone.set_offline(True)
+    open_job(page, "Leaking tap")
+    page.get_by_label("Reply").fill("On my way")
+    page.get_by_role("button", name="Send reply").click()
+    page.get_by_role("link", name="← Jobs").click()
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("alert")).to_contain_text("1 change is not sent yet")
+    check_axe(page, axe_source)
+    page.get_by_role("button", name="Sign out anyway").click()
+    expect(page.get_by_role("heading", name=re.compile("Sign in"))).to_be_visible()
+    expect(page.get_by_text("Your unsent work is kept on this phone")).to_be_visible()
+
+    # Someone else cannot sign in over it.
+    phone.set_offline(False)
+    page.get_by_label("Email address").fill("olga@x.test")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("Sign in as carl@x.test to send it first")
+
+    page.get_by_label("Email address").fill("carl@x.test")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    synced(page)
+    bodies = [m["body"] for m in api.pull()["ticket_messages"]["created"]]
+    assert bodies.count("On my way") == 1
