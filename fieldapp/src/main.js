@@ -200,7 +200,7 @@ function pill(kind, value, label) {
 function slaBadge(t) {
   const s = sla(t.deadline_at, t.status)
   if (!s) return null
-  return h('span', { class: `sla sla-${s.level}`, title: `Due ${s.due}`, tabindex: '0', 'aria-label': `${s.text} (due ${s.due})` }, s.level === 'breached' ? '⚠ ' : '', s.text)
+  return h('span', { class: `sla sla-${s.level}`, title: `Due ${s.due}` }, s.level === 'breached' ? '⚠ ' : '', s.text)
 }
 
 function byPriorityAndDeadline(a, b) {
@@ -222,6 +222,7 @@ async function jobsView() {
     const tickets = (await database.get('tickets').query().fetch()).map((r) => r._raw)
     const leaving = new Set(load('leaving', []))
     tickets.sort(byPriorityAndDeadline)
+    if (!performance.getEntriesByName('fieldline:jobs-shown').length) performance.mark('fieldline:jobs-shown')
     const open = tickets.filter((t) => t.status !== 'resolved' && t.status !== 'closed').length
     count.textContent = tickets.length
       ? `${open} open, ${tickets.length - open} done`
@@ -386,7 +387,7 @@ async function jobView(id) {
             h(
               'li',
               { class: `msg msg-${m.visibility} role-${m.author_role || 'contractor'}` },
-              h('p', { class: 'msg-meta' }, h('span', { class: `badge badge-${m.visibility}` }, m.visibility === 'team' ? '🔒 Team' : 'Public'), ` ${m.author_name || 'You'}`, m.author_role ? ` (${m.author_role})` : '', h('span', { class: 'muted' }, ` ${fmt.when(m.created_at)}`), pending(m)),
+              h('p', { class: 'msg-meta' }, h('span', { class: `badge badge-${m.visibility}` }, m.visibility === 'team' ? 'Team' : 'Public'), ` ${m.author_name || 'You'}`, m.author_role ? ` (${m.author_role})` : '', h('span', { class: 'muted' }, ` ${fmt.when(m.created_at)}`), pending(m)),
               h('p', { class: 'msg-body' }, m.body),
             ),
           )
@@ -445,7 +446,7 @@ function renderHead(el, t) {
           })))]
         : null,
       history.length
-        ? [h('dt', {}, 'Previous jobs here'), h('dd', {}, h('ul', { class: 'plain' }, history.filter((p) => String(p.id) !== t.id).slice(0, 10).map((p) => h('li', {}, `${p.ref || ''} ${p.summary || ''} `, p.status ? h('span', { class: 'muted' }, `(${STATUS[p.status] || p.status})`) : null))))]
+        ? [h('dt', {}, 'Previous jobs here'), h('dd', {}, h('ul', { class: 'plain' }, history.slice(0, 5).map((p) => h('li', {}, `${p.ref || ''} ${p.summary || ''} `, h('span', { class: 'muted' }, [p.date ? fmt.date(p.date) : '', STATUS[p.outcome] || p.outcome || ''].filter(Boolean).join(', '))))))]
         : null,
     ),
   )
@@ -616,7 +617,7 @@ async function renderPhotos(el, attachments) {
             img = h('img', { src: objectUrls.get(a.id), alt: `Photo ${a.filename}`, width: 96, height: 96 })
           }
           const state = f && f.failed ? h('span', { class: 'tag tag-bad' }, f.failed) : f && !f.sent ? h('span', { class: 'tag tag-pending' }, 'Waiting to upload') : a.uploaded ? h('span', { class: 'tag tag-ok' }, 'Uploaded') : h('span', { class: 'tag' }, 'At the office')
-          return h('li', {}, img || h('span', { class: 'ph' }, '📷'), h('span', { class: 'ph-name' }, a.filename), state)
+          return h('li', {}, img || h('span', { class: 'ph' }, 'Photo'), h('span', { class: 'ph-name' }, a.filename), state)
         })
       : h('li', { class: 'muted' }, 'No photos yet.'),
   )

@@ -78,6 +78,7 @@ export function syncNow(reason = 'manual') {
 async function run(reason) {
   status.syncing = true
   emit()
+  const started = performance.now()
   try {
     const pushed = await syncOnce()
     const uploaded = await uploadFiles()
@@ -92,6 +93,7 @@ async function run(reason) {
     save('lastSyncAt', status.lastSyncAt)
     save('lastError', null)
     schedule(PERIOD_MS)
+    performance.measure('fieldline:sync', { start: started, end: performance.now() })
   } catch (e) {
     const error = e instanceof AppError ? e : new AppError(plain(e))
     status.lastError = error.message

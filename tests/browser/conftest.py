@@ -25,6 +25,9 @@ INSTALL = "apt-get install chromium && pip install playwright"
 HERE = Path(__file__).parent
 AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
 PHONE = {"width": 390, "height": 844}
+# FIELDLINE_CPU_THROTTLE=4 runs every page at a quarter of this machine's CPU speed
+# (Chromium's CPU throttling through the DevTools protocol), like a mid-range phone.
+THROTTLE = float(os.environ.get("FIELDLINE_CPU_THROTTLE", "1"))
 
 # Collected before the page's own scripts: Content-Security-Policy violations.
 CSP_WATCH = """
@@ -92,6 +95,13 @@ def phone(browser):
     context.on("weberror", lambda e: print(f"[browser uncaught] {e.error}"))
     yield context
     context.close()
+
+
+def new_page(context, throttle: float = THROTTLE):
+    page = context.new_page()
+    if throttle > 1:
+        context.new_cdp_session(page).send("Emulation.setCPUThrottlingRate", {"rate": throttle})
+    return page
 
 
 def check_axe(page, axe_path: Path) -> None:

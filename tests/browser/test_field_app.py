@@ -4,13 +4,14 @@ with no signal, then the sync, checked through the REST API."""
 import io
 import re
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from server.services import tickets
-from tests.browser.conftest import Api, check_axe, csp_violations
+from tests.browser.conftest import Api, check_axe, csp_violations, new_page
 from tests.factories import PASSWORD
 from tests.unit.delivery_notes.note_factories import make_png
 
@@ -44,7 +45,7 @@ def saved(page) -> None:
 
 
 def controlled(page) -> None:
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller")
+    page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller")
 
 
 def of_ticket(changes: dict, table: str, ticket_id: int) -> list:
@@ -57,16 +58,18 @@ def test_a_day_offline_then_one_sync(world, serve, phone, axe_source):
     tap = world.ticket_id  # Leaking tap (normal)
     world.as_staff(tickets.triage, tap, type="repair", priority="normal", billing="chargeable")
     window = world.new_ticket("Broken window", assign_to=world.contractor_id)
-    world.as_staff(tickets.triage, window, type="repair", priority="high")
+    soon = datetime.now(UTC) + timedelta(hours=2)  # SLA warning shown
+    world.as_staff(tickets.triage, window, type="repair", priority="high", deadline_at=soon)
     door = world.new_ticket("Door sticks", assign_to=world.contractor_id)
 
-    page = phone.new_page()
+    page = new_page(phone)
     sign_in(page, base)
     synced(page)
     jobs = page.get_by_role("list", name="Your jobs").get_by_role("link")
     expect(jobs).to_have_count(3)
     # Priority first: the high-priority job leads.
     expect(jobs.first).to_contain_text("Broken window")
+    expect(jobs.first).to_contain_text("Due in 2 h")
     check_axe(page, axe_source)
     controlled(page)
 
@@ -189,7 +192,7 @@ def test_a_day_offline_then_one_sync(world, serve, phone, axe_source):
 def test_a_revoked_phone_signs_in_again_and_keeps_its_work(world, serve, phone, axe_source):
     base = serve()
     api = Api(base)
-    page = phone.new_page()
+    page = new_page(phone)
     sign_in(page, base)
     synced(page)
     device_key = page.evaluate("JSON.parse(localStorage.getItem('fieldline.deviceId'))")
@@ -222,7 +225,7 @@ def test_a_revoked_phone_signs_in_again_and_keeps_its_work(world, serve, phone, 
 
 def test_a_busy_server_is_left_alone_for_its_retry_after(world, serve, phone):
     base = serve()
-    page = phone.new_page()
+    page = new_page(phone)
     pulls = []
 
     def busy_once(route):
@@ -248,16 +251,19 @@ def test_a_busy_server_is_left_alone_for_its_retry_after(world, serve, phone):
 def test_signing_out_with_unsent_work_warns_and_keeps_it(world, serve, phone, axe_source):
     base = serve()
     api = Api(base)
-    page = phone.new_page()
+    page = new_page(phone)
     sign_in(page, base)
     synced(page)
     phone.set_offline(True)
     open_job(page, "Leaking tap")
     page.get_by_label("Reply").fill("On my way")
     page.get_by_role("button", name="Send reply").click()
+    page.get_by_role("button", name="Start timer").click()
+    page.get_by_role("button", name="Stop timer and log hours").click()
+    expect(page.get_by_text("Total 1 min")).to_be_visible()
     page.get_by_role("link", name="← Jobs").click()
     page.get_by_role("button", name="Sign out").click()
-    expect(page.get_by_role("alert")).to_contain_text("1 change is not sent yet")
+    expect(page.get_by_role("alert")).to_contain_text("2 changes are not sent yet")
     check_axe(page, axe_source)
     page.get_by_role("button", name="Sign out anyway").click()
     expect(page.get_by_role("heading", name=re.compile("Sign in"))).to_be_visible()
@@ -274,5 +280,38 @@ def test_signing_out_with_unsent_work_warns_and_keeps_it(world, serve, phone, ax
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     synced(page)
-    bodies = [m["body"] for m in api.pull()["ticket_messages"]["created"]]
+    changes = api.pull()
+    bodies = [m["body"] for m in changes["ticket_messages"]["created"]]
     assert bodies.count("On my way") == 1
+    assert [h["minutes"] for h in changes["time_entries"]["created"]] == [1]
+
+
+def test_tokens_rotate_and_a_replayed_refresh_token_signs_the_phone_out(world, serve, phone):
+    base = serve()
+    api = Api(base)
+    page = new_page(phone)
+    sign_in(page, base)
+    synced(page)
+    stored = "JSON.parse(localStorage.getItem('fieldline.auth'))"
+    first = page.evaluate(stored)
+
+    # An access token the server no longer takes: the app rotates the pair and goes on.
+    page.evaluate(
+        "localStorage.setItem('fieldline.auth', JSON.stringify("
+        "{...JSON.parse(localStorage.getItem('fieldline.auth')), access: 'not-a-token'}))"
+    )
+    world.staff_reply(world.ticket_id, "Parts arrive Tuesday")
+    page.get_by_role("button", name="Sync now").click()
+    open_job(page, "Leaking tap")
+    expect(page.get_by_text("Parts arrive Tuesday")).to_be_visible()
+    second = page.evaluate(stored)
+    assert second["refresh"] != first["refresh"] and second["access"] != "not-a-token"
+
+    # Someone replays the old refresh token: the server ends the device's sessions.
+    replay = api.post("/api/auth/refresh", json={"refresh_token": first["refresh"]})
+    assert replay.status_code == 401
+    page.get_by_label("Reply").fill("Noted")
+    page.get_by_role("button", name="Send reply").click()
+    page.get_by_role("button", name="Sync now").click()
+    expect(page.get_by_role("alert")).to_contain_text("Sign in again")
+    expect(page.get_by_text("Your unsent work is kept on this phone")).to_be_visible()
