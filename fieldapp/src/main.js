@@ -43,6 +43,7 @@ async function start() {
   window.addEventListener('hashchange', route)
   pullToRefresh()
   setInterval(() => showStatus(sync.status), 30000)
+  window.addEventListener('offline', () => showStatus(sync.status))
   route()
   document.documentElement.dataset.ready = 'true'
   if (auth.signedIn()) sync.syncNow('start')
@@ -97,7 +98,7 @@ function showStatus(s) {
     ),
   )
   parts.push(h('span', { class: 'st' }, `Last sync: ${s.lastSyncAt ? fmt.ago(s.lastSyncAt) : 'never'}`))
-  if (!navigator.onLine) parts.push(h('span', { class: 'st st-off' }, 'Offline'))
+  if (!navigator.onLine || (s.lastErrorKind === 'offline' && !s.syncing)) parts.push(h('span', { class: 'st st-off' }, 'Offline'))
   if (s.lastError && !signedOut) parts.push(h('span', { class: 'st st-error' }, s.lastError))
   if (s.kept) parts.push(h('span', { class: 'st' }, `The office kept its own version of ${s.kept} change${s.kept === 1 ? '' : 's'}`))
   replace(statusBar, parts)
