@@ -30,6 +30,12 @@ async function start() {
     toast('Syncing…')
     sync.syncNow('button')
   })
+  window.addEventListener('fieldline:quota', () => {
+    toast('This phone is out of storage space. Free some space, or your next changes cannot be saved.')
+  })
+  window.addEventListener('fieldline:dberror', () => {
+    toast('The app could not open its storage on this phone. Close it and open it again.')
+  })
   database = openDatabase()
   await sync.init(database)
   sync.onStatus(showStatus)
@@ -159,6 +165,7 @@ async function signInView() {
               )
             }
             await database.write(() => database.unsafeResetDatabase())
+            await files.clear()
             for (const key of ['lastSyncAt', 'lastError', 'kept', 'conflicts', 'pushedStatus', 'leaving', 'timer']) save(key, null)
             sync.status.lastSyncAt = null
           }

@@ -74,6 +74,8 @@ async function tx(mode, fn) {
 export const files = {
   put: (id, value) => tx('readwrite', (s) => s.put(value, id)),
   get: (id) => tx('readonly', (s) => s.get(id)),
+  remove: (id) => tx('readwrite', (s) => s.delete(id)),
+  clear: () => tx('readwrite', (s) => s.clear()),
   all: () =>
     tx('readonly', (s) => {
       const out = []

@@ -85,6 +85,7 @@ async function run(reason) {
     // The server's echo of what was just pushed (numbers, PDF links, corrected status).
     if (pushed || uploaded) await syncOnce()
     await removeLeavingJobs()
+    await forgetUploadedFiles()
     await checkConflicts()
     status.lastSyncAt = Date.now()
     status.lastError = null
@@ -221,6 +222,15 @@ async function removeLeavingJobs() {
     }, 'remove-unassigned-job')
   }
   save('leaving', still)
+}
+
+// Bytes already on the server whose record left the phone (its job left) go too.
+async function forgetUploadedFiles() {
+  for (const file of await files.all()) {
+    if (!file.sent) continue
+    const kept = await database.get('attachments').query(Q.where('id', file.id)).fetchCount()
+    if (!kept) await files.remove(file.id)
+  }
 }
 
 // A status the office did not accept comes back corrected on the next pull: say so on
