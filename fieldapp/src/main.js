@@ -355,6 +355,7 @@ async function jobView(id) {
     notes: h('ul', { class: 'entries' }),
   }
   const timerBox = h('div', { class: 'timer' })
+  const finish = resolveBox(id)
   replace(
     main,
     h('p', {}, h('a', { href: '#/jobs', class: 'back' }, '← Jobs')),
@@ -364,7 +365,7 @@ async function jobView(id) {
     section('Photos', 'photos-h', photoInput(id), lists.photos),
     section('Messages', 'messages-h', lists.messages, replyForm(id)),
     section('Customer signature', 'sign-h', lists.notes, h('a', { href: `#/job/${id}/sign`, class: 'button' }, 'Get customer signature')),
-    resolveBox(id),
+    finish,
   )
   renderCurrent = async () => {
     const now = await findTicket(id)
@@ -374,6 +375,7 @@ async function jobView(id) {
     const [hours, materials, messages, attachments, notes] = await Promise.all(
       ['time_entries', 'materials', 'ticket_messages', 'attachments', 'delivery_notes'].map((tb) => children(tb, id)),
     )
+    finish.update(now._raw.status, now._raw.billing, notes.length > 0)
     const total = hours.reduce((n, e) => n + (e.minutes || 0), 0)
     replace(
       lists.hours,
@@ -661,20 +663,37 @@ function replyForm(ticketId) {
   )
 }
 
+// Resolving: by pushing the status, unless a signed delivery note is on its way for
+// included work (the server resolves it on the signature and the closing rule may close
+// it at once: a status pushed too would be refused, a needless conflict for staff).
+// Chargeable work is resolved by hand, signed or not.
 function resolveBox(ticketId) {
-  const box = h('section', { class: 'card', 'aria-labelledby': 'resolve-h' }, h('h2', { id: 'resolve-h' }, 'Finish the job'))
-  const button = h('button', {
-    type: 'button',
-    class: 'primary',
-    onclick: async () => {
-      const ticket = await findTicket(ticketId)
-      if (!ticket || ticket._raw.status === 'resolved' || ticket._raw.status === 'closed') return toast('This job is already finished.')
-      toast('Job marked resolved')
-      await database.write(() => ticket.update((r) => { r._setRaw('status', 'resolved') }), 'resolve')
-      sync.syncNow('resolve')
-    },
-  }, 'Mark job resolved')
-  box.append(h('p', { class: 'hint' }, 'When the work is done. The office is told at the next sync.'), button)
+  const box = h('section', { class: 'card', 'aria-labelledby': 'resolve-h' })
+  box.update = (status, billing, signed) => {
+    const finished = status === 'resolved' || status === 'closed'
+    replace(
+      box,
+      h('h2', { id: 'resolve-h' }, 'Finish the job'),
+      finished
+        ? h('p', {}, `This job is ${STATUS[status].toLowerCase()}.`)
+        : signed && billing !== 'chargeable'
+          ? h('p', {}, 'The customer signed: the job is resolved when the signature reaches the office.')
+          : [
+              h('p', { class: 'hint' }, 'When the work is done. The office is told at the next sync.'),
+              h('button', {
+                type: 'button',
+                class: 'primary',
+                onclick: async () => {
+                  const ticket = await findTicket(ticketId)
+                  if (!ticket) return
+                  toast('Job marked resolved')
+                  await database.write(() => ticket.update((r) => { r._setRaw('status', 'resolved') }), 'resolve')
+                  sync.syncNow('resolve')
+                },
+              }, 'Mark job resolved'),
+            ],
+    )
+  }
   return box
 }
 

@@ -121,8 +121,10 @@ def test_a_day_offline_then_one_sync(world, serve, phone, axe_source):
     page.mouse.up()
     page.get_by_role("button", name="Save signature").click()
     expect(page.get_by_text("signed by Zoë Łukasiewicz")).to_be_visible()
+    # Chargeable work is resolved by hand, signed or not.
     page.get_by_role("button", name="Mark job resolved").click()
     expect(page.get_by_role("heading", level=1).locator("..")).to_contain_text("Resolved")
+    expect(page.get_by_text("This job is resolved.")).to_be_visible()
 
     # Still there after closing the app with no signal.
     saved(page)
@@ -171,9 +173,10 @@ def test_a_day_offline_then_one_sync(world, serve, phone, axe_source):
     assert sorted(a["content_type"] for a in attachments) == ["image/png", "image/png"]
     assert all(a["uploaded"] for a in attachments)
     timeline = api.get(f"/api/tickets/{tap}").json()
-    assert timeline["status"] in ("resolved", "closed")
+    assert timeline["status"] == "resolved"  # chargeable: closes when the invoice is paid
     kinds = [e["kind"] for e in timeline["events"]]
     assert kinds.count("time_logged") == 1 and kinds.count("material_used") == 1
+    assert "sync_conflict" not in kinds  # nothing the office has to look at
     door_events = [e["kind"] for e in api.get(f"/api/tickets/{door}").json()["events"]]
     assert door_events.count("time_logged") == 1
 
@@ -315,3 +318,28 @@ def test_tokens_rotate_and_a_replayed_refresh_token_signs_the_phone_out(world, s
     page.get_by_role("button", name="Sync now").click()
     expect(page.get_by_role("alert")).to_contain_text("Sign in again")
     expect(page.get_by_text("Your unsent work is kept on this phone")).to_be_visible()
+
+
+def test_a_signature_resolves_included_work_without_a_conflict(world, serve, phone):
+    base = serve()
+    api = Api(base)
+    assert api.get(f"/api/tickets/{world.ticket_id}").json()["billing"] != "chargeable"
+    page = new_page(phone)
+    sign_in(page, base)
+    synced(page)
+    open_job(page, "Leaking tap")
+    page.get_by_role("link", name="Get customer signature").click()
+    page.get_by_label("Name of the person signing").fill("Zoë Łukasiewicz")
+    pad = page.get_by_role("img", name=re.compile("Signature area")).bounding_box()
+    page.mouse.move(pad["x"] + 40, pad["y"] + 100)
+    page.mouse.down()
+    page.mouse.move(pad["x"] + 240, pad["y"] + 60, steps=8)
+    page.mouse.up()
+    page.get_by_role("button", name="Save signature").click()
+    expect(page.get_by_text("The customer signed: the job is resolved")).to_be_visible()
+    expect(page.get_by_role("button", name="Mark job resolved")).to_have_count(0)
+    synced(page)
+    ticket = api.get(f"/api/tickets/{world.ticket_id}").json()
+    assert ticket["status"] in ("resolved", "closed")
+    assert "sync_conflict" not in [e["kind"] for e in ticket["events"]]
+    expect(page.get_by_text(re.compile(r"This job is (resolved|closed)\."))).to_be_visible()
