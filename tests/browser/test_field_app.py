@@ -83,7 +83,7 @@ def test_a_day_offline_then_one_sync(world, serve, phone, axe_source):
     open_job(page, "Door sticks")
     page.get_by_label("Hours worked").fill("0.5")
     page.get_by_role("button", name="Log hours").click()
-    expect(page.get_by_text("30 min")).to_be_visible()
+    expect(page.get_by_text("Total 30 min")).to_be_visible()
     response = api.post(f"/api/tickets/{door}/assignments/{world.contractor_id}/end")
     assert response.status_code == 200, response.text
 
