@@ -1,6 +1,6 @@
 """Fieldline server: the app factory, config, database, auth and the ticket domain.
 
-Feature packages (sync, delivery notes, billing) plug in through ``init_app(app, api)``;
+Feature packages (sync, delivery notes, billing, web) plug in through ``init_app(app, api)``;
 the server package names them only in config, so it never imports them.
 """
 

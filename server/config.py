@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
-FEATURE_PACKAGES = ("sync", "delivery_notes", "billing")
+FEATURE_PACKAGES = ("sync", "delivery_notes", "billing", "web")
 
 
 def _flag(text: str) -> bool:

@@ -46,6 +46,7 @@ AGENCY_WIDE = {
     "mail.unsubscribe": "a signed token, not an id",
     "verify.verify": "public by design: valid / not valid, no personal data",
     "static": "static files",
+    "field.field_file": "the field app's public shell files: a file name, not an id",
 }
 NOT_IDS = {"priority", "kind"}
 
