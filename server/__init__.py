@@ -9,7 +9,8 @@ import os
 
 from flask import Flask, request
 
-from server import changes, json_body
+from server import changes, json_body, search
+from server.api.access import refuse_unknown_query
 from server.config import Config
 from server.errors import UnsupportedMedia, register_error_handlers
 from server.extensions import FieldlineApi, db, migrate
@@ -34,6 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
             configure_sqlite(db.engine)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, compare_type=True)
     app.url_map.converters["int"] = IdConverter  # before any route is added
+    search.install(db.session)  # before the sync stamping: its flush is stamped too
     changes.install(db.session)
 
     api = FieldlineApi(app, spec_kwargs={"info": _api_info()})
@@ -78,9 +80,10 @@ def _register_request_hooks(app: Flask) -> None:
         json_body.refuse_nul_in_url()
         if request.routing_exception is not None:
             return  # 404/405 whatever the body
+        view = app.view_functions.get(request.endpoint)
+        refuse_unknown_query(view)
         if request.method not in ("POST", "PUT", "PATCH") or not json_body.has_body():
             return
-        view = app.view_functions.get(request.endpoint)
         if getattr(view, "accepts_any_content_type", False):
             return
         if not request.is_json:

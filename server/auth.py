@@ -27,6 +27,8 @@ class Caller:
 
     user: User
     device: Device | None
+    # The login session the access token belongs to (None for the CLI, sync replays).
+    family_id: str | None = None
 
     @property
     def role(self) -> str:
@@ -107,7 +109,7 @@ def load_caller() -> Caller:
         raise NotAuthenticated("This device has been revoked.", code="device_revoked")
     if family.revoked_at is not None:
         raise NotAuthenticated("This session has been revoked.", code="token_revoked")
-    g.caller = Caller(user=user, device=device)
+    g.caller = Caller(user=user, device=device, family_id=family.id)
     return g.caller
 
 

@@ -6,7 +6,7 @@ from html import escape
 from flask import current_app, request
 from flask_smorest import Blueprint
 
-from server.api.access import accepts_any_content_type, requires
+from server.api.access import accepts_any_content_type, accepts_any_query, requires
 from server.auth import current_caller
 from server.errors import DomainError
 from server.schemas.mail import (
@@ -108,6 +108,7 @@ def _page(status: int, title: str, body: str):
 
 
 @page_blp.get("")
+@accepts_any_query
 @page_blp.response(200, {"type": "string"}, content_type="text/html")
 def set_password_page():
     """The page a mailed link opens: a form that posts the password with the token."""

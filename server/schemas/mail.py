@@ -5,6 +5,7 @@ from marshmallow import Schema, fields, validate
 from server.models import MESSAGE_VISIBILITIES
 from server.models.mail import SIGNUP_STATUSES
 from server.schemas.ids import id_field
+from server.schemas.people import password_field
 
 HINT = validate.Length(max=200)
 
@@ -95,7 +96,7 @@ class SignupApproveSchema(Schema):
 
 class SetPasswordSchema(Schema):
     token = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    password = fields.String(required=True, validate=validate.Length(min=8, max=1024))
+    password = password_field()
 
 
 class SetPasswordResultSchema(Schema):
