@@ -10,6 +10,7 @@ from server.models import Department
 from server.schemas.people import (
     DepartmentCreateSchema,
     DepartmentSchema,
+    MeSchema,
     PasswordChangeSchema,
     PasswordLinkSchema,
     UserCreateSchema,
@@ -20,6 +21,7 @@ from server.schemas.people import (
 )
 from server.scope import get_visible_user
 from server.services import people
+from server.services.properties import current_tenancies
 
 blp = Blueprint("users", __name__, url_prefix="/api", description="Users and departments")
 STAFF = ("staff", "admin")
@@ -27,10 +29,13 @@ STAFF = ("staff", "admin")
 
 @blp.get("/me")
 @requires()
-@blp.response(200, UserSchema)
+@blp.response(200, MeSchema)
 def me():
-    """The calling user."""
-    return current_caller().user
+    """The calling user; for a tenant also where they live today (`tenancies`: unit,
+    block and address), so a client can pre-fill a report's `block_id` and `unit_id`."""
+    user = current_caller().user
+    user.tenancies = current_tenancies(user.id) if user.role == "tenant" else []
+    return user
 
 
 @blp.post("/me/password")

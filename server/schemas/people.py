@@ -5,6 +5,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from server.models import ROLES
 from server.passwords import MAX_PASSWORD_LENGTH, password_problems
 from server.schemas.ids import id_field
+from server.schemas.properties import CurrentTenancySchema
 
 
 def check_password_rules(value: str) -> None:
@@ -137,3 +138,10 @@ class DeviceSchema(Schema):
     last_error = fields.String(allow_none=True)
     pending_conflicts = fields.Integer()
     revoked_at = fields.DateTime(allow_none=True)
+
+
+class MeSchema(UserSchema):
+    tenancies = fields.List(
+        fields.Nested(CurrentTenancySchema),
+        metadata={"description": "tenants: their current homes; empty for other roles"},
+    )
