@@ -64,6 +64,7 @@ def ticket_scope(caller: Caller, today: date | None = None):
             Ticket.department_id.in_(my_departments),
             Ticket.block_id.in_(managed_blocks),
             Ticket.manager_id == user_id,
+            Ticket.owner_id == user_id,
         )
     if role == "contractor":
         return exists().where(

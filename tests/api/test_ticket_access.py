@@ -37,6 +37,7 @@ class Cast:
     spare_contractor: object
     spare_tenant: object
     spare_tenancy: object = None
+    second_ticket: object = None
 
 
 @pytest.fixture
@@ -77,6 +78,7 @@ def cast(make) -> Cast:
         spare_contractor=make.user("contractor"),
         spare_tenant=make.user("tenant"),
         spare_tenancy=make.tenancy(make.user("tenant"), next_door),
+        second_ticket=make.ticket(reporter, block, unit),
     )
 
 
@@ -139,6 +141,13 @@ ENDPOINTS = {
         {"tenant_id": c.spare_tenant.id, "starts_on": date.today().isoformat()},
     ),
     "notifications": lambda c: ("GET", "/api/notifications", None),
+    "messages": lambda c: ("GET", _ticket(c) + "/messages", None),
+    "edit": lambda c: ("PATCH", _ticket(c), {"summary": "Edited summary"}),
+    "duplicate": lambda c: (
+        "POST",
+        _ticket(c) + "/duplicate",
+        {"duplicate_of": c.second_ticket.id},
+    ),
     "block": lambda c: ("GET", f"/api/blocks/{c.block.id}", None),
     "edit_block": lambda c: ("PATCH", f"/api/blocks/{c.block.id}", {"access_notes": "Gate 2"}),
     "units": lambda c: ("GET", f"/api/blocks/{c.block.id}/units", None),
@@ -162,7 +171,7 @@ ENDPOINTS = {
         {"current_password": PASSWORD, "new_password": "a new good password"},
     ),
 }
-TICKET_WRITES = {"reply", "triage", "assign", "unassign", "close"}
+TICKET_WRITES = {"reply", "triage", "assign", "unassign", "close", "edit", "duplicate"}
 
 MATRIX = [
     # endpoint               role                      status
@@ -556,6 +565,36 @@ MATRIX = [
     ("end_tenancy",         "other_department_staff", 200),
     ("end_tenancy",         "block_manager",          200),
     ("end_tenancy",         "admin",                  200),
+    ("messages",            "reporter",               200),
+    ("messages",            "neighbour",              200),
+    ("messages",            "tenant_elsewhere",       404),
+    ("messages",            "contractor",             200),
+    ("messages",            "former_contractor",      200),
+    ("messages",            "other_contractor",       404),
+    ("messages",            "department_staff",       200),
+    ("messages",            "other_department_staff", 404),
+    ("messages",            "block_manager",          200),
+    ("messages",            "admin",                  200),
+    ("edit",                "reporter",               403),
+    ("edit",                "neighbour",              403),
+    ("edit",                "tenant_elsewhere",       404),
+    ("edit",                "contractor",             403),
+    ("edit",                "former_contractor",      403),
+    ("edit",                "other_contractor",       404),
+    ("edit",                "department_staff",       200),
+    ("edit",                "other_department_staff", 404),
+    ("edit",                "block_manager",          200),
+    ("edit",                "admin",                  200),
+    ("duplicate",           "reporter",               403),
+    ("duplicate",           "neighbour",              403),
+    ("duplicate",           "tenant_elsewhere",       404),
+    ("duplicate",           "contractor",             403),
+    ("duplicate",           "former_contractor",      403),
+    ("duplicate",           "other_contractor",       404),
+    ("duplicate",           "department_staff",       200),
+    ("duplicate",           "other_department_staff", 404),
+    ("duplicate",           "block_manager",          200),
+    ("duplicate",           "admin",                  200),
 ]  # fmt: skip
 
 
