@@ -1,6 +1,7 @@
 """Shapes of agency settings: ticket types, SLA policies, holidays, canned responses,
 notifications and preferences."""
 
+from server.domain.sla import SLA_CALENDARS
 from marshmallow import Schema, fields, validate
 
 from server.schemas.ids import id_field
@@ -24,6 +25,14 @@ class SlaPolicySchema(Schema):
         strict=True, allow_none=True, validate=validate.Range(min=1, max=5256000)
     )
     warning_percent = fields.Integer(strict=True, load_default=80, validate=validate.Range(1, 99))
+    calendar = fields.String(
+        load_default="office_hours",
+        validate=validate.OneOf(SLA_CALENDARS),
+        metadata={
+            "description": "`office_hours`: the clocks run Monday to Friday 09:00-17:30 "
+            "local time (TIMEZONE) except holidays; `always`: 24/7, holidays included"
+        },
+    )
 
 
 class HolidaySchema(Schema):
