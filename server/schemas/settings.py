@@ -1,9 +1,9 @@
 """Shapes of agency settings: ticket types, SLA policies, holidays, canned responses,
 notifications and preferences."""
 
-from server.domain.sla import SLA_CALENDARS
 from marshmallow import Schema, fields, validate
 
+from server.domain.sla import SLA_CALENDARS
 from server.schemas.ids import id_field
 
 
