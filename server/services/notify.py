@@ -88,7 +88,8 @@ def notify(
 ) -> list[User]:
     """Fan an event out to everyone on the ticket (unless `on_ticket` is False) and
     `extra_recipients` who may read it. The author is not told of their own change,
-    unless `actor_title` is given (a reporter's confirmation): then they get that title.
+    unless `actor_title` is given (a reporter's confirmation): then they get a mail
+    with that title (no feed entry: they are in the app as they do it).
 
     The feed entries and mails are written with one Core INSERT each, not as ORM
     objects: nothing reads them back in the request, and a reply's push paid more for
@@ -99,12 +100,11 @@ def notify(
     recipients = {u.id: u for u in everyone if u is not None}
     notified, feed, mails = [], [], []
     for user in recipients.values():
-        own_title = title
-        if actor is not None and user.id == actor.user.id:
-            if actor_title is None:
-                continue
-            own_title = actor_title
         if event.visibility not in READABLE[user.role] or not user.is_active:
+            continue
+        if actor is not None and user.id == actor.user.id:
+            if actor_title is not None and (user.role != "tenant" or user.notify_me):
+                mails.append(email_row(user, ticket, event, actor_title, body))
             continue
         feed.append(
             {
@@ -112,12 +112,12 @@ def notify(
                 "ticket_id": ticket.id,
                 "event_id": event.id,
                 "kind": event.kind,
-                "title": own_title,
+                "title": title,
                 "body": body,
             }
         )
         if user.role != "tenant" or user.notify_me:
-            mails.append(email_row(user, ticket, event, own_title, body))
+            mails.append(email_row(user, ticket, event, title, body))
         notified.append(user)
     connection = db.session.connection()
     for table, rows in ((Notification.__table__, feed), (OutboxMessage.__table__, mails)):
