@@ -45,9 +45,11 @@ def create_app(config: dict | None = None) -> Flask:
     _register_request_hooks(app)
 
     from server import cli
-    from server.api import register_blueprints
+    from server.api import reference, register_blueprints
 
     register_blueprints(api)
+    # A plain Flask blueprint: the reference page is not part of the API it documents.
+    app.register_blueprint(reference.bp)
     for name in app.config.get("FEATURE_PACKAGES", FEATURE_PACKAGES):
         package = importlib.import_module(name)
         if hasattr(package, "init_app"):
