@@ -12,6 +12,7 @@ def init_app(app, api) -> None:
     from delivery_notes import rendering
     from delivery_notes.service import RENDER_CHANNEL
     from server import worker
+    from server.cli import prepare_database
 
     app.config.setdefault(
         "DELIVERY_NOTE_DIR",
@@ -28,5 +29,6 @@ def init_app(app, api) -> None:
     @click.option("--limit", default=200, show_default=True, type=int)
     def render_delivery_notes_command(limit):
         """Render the PDFs of signed notes that have none yet (signature arrived late)."""
+        prepare_database()
         counts = rendering.sweep(limit)
         click.echo(", ".join(f"{name}: {count}" for name, count in counts.items()))

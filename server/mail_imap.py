@@ -191,10 +191,9 @@ def mail_in_command(once, poll):
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     shown = mask_url(app.config["IMAP_URL"])
-    if app.config["AUTO_MIGRATE"]:
-        from server.cli import upgrade_database
+    from server.cli import prepare_database
 
-        upgrade_database()
+    prepare_database()
     if once:
         try:
             stats = poll_once(app, settings)
