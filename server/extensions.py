@@ -26,13 +26,17 @@ class FieldlineApi(Api):
 
     def __init__(self, *args, **kwargs):
         self._undocumented: list[tuple] = []  # (blueprint, name, parameters)
+        self._component_sources: list = []  # callables returning {name: JSON schema}
         self._documenting = threading.Lock()
         super().__init__(*args, **kwargs)
 
     @property
     def spec(self):
-        if self._undocumented:
+        if self._undocumented or self._component_sources:
             with self._documenting:
+                while self._component_sources:
+                    for name, schema in self._component_sources.pop(0)().items():
+                        self._spec.components.schema(name, schema)
                 while self._undocumented:
                     blp, name, parameters = self._undocumented[0]
                     blp.register_views_in_doc(
@@ -45,6 +49,11 @@ class FieldlineApi(Api):
     @spec.setter
     def spec(self, value) -> None:
         self._spec = value
+
+    def register_schema_components(self, source) -> None:
+        """Schemas written outside marshmallow (e.g. from msgspec structs): `source()`
+        returns {name: JSON schema}, called when the document is first read."""
+        self._component_sources.append(source)
 
     def register_blueprint(self, blp, *, parameters=None, **options):
         """As flask-smorest's, with the documentation left for `spec` to write."""

@@ -56,17 +56,6 @@ class PushQuerySchema(Schema):
     last_pulled_at = fields.String(load_default=None, allow_none=True)
 
 
-class TableChangesSchema(Schema):
-    created = fields.List(fields.Dict())
-    updated = fields.List(fields.Dict())
-    deleted = fields.List(fields.String())
-
-
-class PullResponseSchema(Schema):
-    changes = fields.Dict(keys=fields.String(), values=fields.Nested(TableChangesSchema))
-    timestamp = fields.Integer()
-
-
 class PushResponseSchema(Schema):
     conflicts = fields.Integer(metadata={"description": "records resolved server-wins"})
 
@@ -142,10 +131,14 @@ def in_one_snapshot(view):
 @in_one_snapshot
 @requires("contractor")
 @blp.arguments(PullQuerySchema, location="query")
-@blp.response(200, PullResponseSchema)
+@blp.response(200, {"$ref": "#/components/schemas/SyncPullBody"})
 @blp.doc(responses={"400": "BAD_REQUEST"})  # unsupported_schema_version
 def pull_changes(query):
-    """Changes since `last_pulled_at` for the calling contractor's tickets."""
+    """Changes since `last_pulled_at` for the calling contractor's tickets.
+
+    Every table is present with `created`, `updated` and `deleted` (ids); the records'
+    columns are in the `SyncPullBody` schema (docs/SYNC.md explains when a record is
+    sent again). Send the returned `timestamp` as `last_pulled_at` next time."""
     if query["schema_version"] != records.SCHEMA_VERSION:
         raise SyncVersionError(
             f"This server speaks device schema version {records.SCHEMA_VERSION}; "
@@ -173,13 +166,17 @@ def pull_changes(query):
         "description": "The changes object itself, as WatermelonDB's pushChanges sends it "
         "(any content type).",
         "content": {
-            "text/plain": {"schema": {"type": "object"}},
-            "application/json": {"schema": {"type": "object"}},
+            "text/plain": {"schema": {"$ref": "#/components/schemas/SyncPushBody"}},
+            "application/json": {"schema": {"$ref": "#/components/schemas/SyncPushBody"}},
         },
     },
 )
 def push_changes(query):
-    """Record a device's offline work atomically; retries change nothing."""
+    """Record a device's offline work atomically; retries change nothing.
+
+    The body is WatermelonDB's changes object (`SyncPushBody`: per table, the columns a
+    device may write). Invalid records answer 422 naming table, index and field, and
+    nothing is recorded; business conflicts are resolved server-wins and counted."""
     limit = current_app.config["SYNC_MAX_PUSH_BYTES"]
     body = json_body.read_limited(limit, f"A push is limited to {limit} bytes.")
     try:
