@@ -200,9 +200,7 @@ class TicketRecord(Struct):
     tenant_phone: str | None
     access_notes: Annotated[str | None, Meta(description="the unit's, then the block's")]
     deadline_at: Ms | None
-    certificates: Annotated[
-        str, Meta(description="JSON text: the block's and unit's certificates")
-    ]
+    certificates: Annotated[str, Meta(description="JSON text: the block's and unit's certificates")]
     unit_history: Annotated[
         str, Meta(description="JSON text: the unit's last 10 tickets (ref, summary, outcome)")
     ]
