@@ -43,7 +43,10 @@ class PullQuerySchema(Schema):
         validate=validate.Length(max=20),
         metadata={"description": "timestamp of the last pull; absent, empty or `null` = first"},
     )
-    schema_version = fields.Integer(load_default=records.SCHEMA_VERSION)
+    schema_version = fields.Integer(
+        load_default=records.SCHEMA_VERSION,
+        metadata={"description": "the device schema version the app speaks (this server: 1)"},
+    )
     migration = fields.String(
         load_default=None,
         allow_none=True,
@@ -53,7 +56,11 @@ class PullQuerySchema(Schema):
 
 
 class PushQuerySchema(Schema):
-    last_pulled_at = fields.String(load_default=None, allow_none=True)
+    last_pulled_at = fields.String(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "`timestamp` of the pull the pushed changes are based on"},
+    )
 
 
 class PushResponseSchema(Schema):

@@ -64,9 +64,15 @@ class NotificationSchema(Schema):
 
 
 class NotificationQuerySchema(Schema):
-    unread = fields.Boolean(load_default=False)
+    unread = fields.Boolean(
+        load_default=False, metadata={"description": "true: only entries not marked read"}
+    )
     before = id_field(strict=False, metadata={"description": "cursor: id of the last item seen"})
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    limit = fields.Integer(
+        load_default=50,
+        validate=validate.Range(min=1, max=200),
+        metadata={"description": "page size (1 to 200)"},
+    )
 
 
 class PreferencesSchema(Schema):
