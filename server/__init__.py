@@ -10,10 +10,10 @@ import os
 from flask import Flask, request
 
 from server import changes, json_body, search
-from server.api.access import refuse_unknown_query
 from server.config import Config
 from server.errors import UnsupportedMedia, register_error_handlers
 from server.extensions import FieldlineApi, db, migrate
+from server.query_args import refuse_unknown_query
 from server.schemas.ids import IdConverter
 
 FEATURE_PACKAGES = ("sync", "delivery_notes", "billing")
@@ -83,7 +83,8 @@ def _register_request_hooks(app: Flask) -> None:
         if request.routing_exception is not None:
             return  # 404/405 whatever the body
         view = app.view_functions.get(request.endpoint)
-        refuse_unknown_query(view)
+        if not getattr(view, "_fieldline_auth", False):
+            refuse_unknown_query(view)  # authenticated views check after login_required
         if request.method not in ("POST", "PUT", "PATCH") or not json_body.has_body():
             return
         if getattr(view, "accepts_any_content_type", False):

@@ -17,6 +17,7 @@ from server.db import utcnow
 from server.errors import Forbidden, NotAuthenticated
 from server.extensions import db
 from server.models import Device, TokenFamily, User
+from server.query_args import refuse_unknown_query
 
 REQUIRED_CLAIMS = ["exp", "iat", "sub", "jti", "aud", "iss", "role", "fam"]
 
@@ -122,6 +123,7 @@ def login_required(*roles: str):
             caller = load_caller()
             if roles and caller.role not in roles:
                 raise Forbidden(f"This action needs the role {' or '.join(roles)}.")
+            refuse_unknown_query(current_app.view_functions.get(request.endpoint))
             return view(*args, **kwargs)
 
         wrapper._fieldline_auth = True

@@ -6,9 +6,10 @@ from html import escape
 from flask import current_app, request
 from flask_smorest import Blueprint
 
-from server.api.access import accepts_any_content_type, accepts_any_query, requires
+from server.api.access import accepts_any_content_type, requires
 from server.auth import current_caller
 from server.errors import DomainError
+from server.query_args import accepts_any_query
 from server.schemas.mail import (
     SetPasswordResultSchema,
     SetPasswordSchema,

@@ -259,3 +259,8 @@ def test_the_api_refuses_the_same_email_and_password_as_the_cli(client, make):
             "/api/users", json={**body, "name": "N", "role": "tenant"}, headers=make.headers(admin)
         )
         assert response.status_code == 422
+
+
+def test_an_unknown_parameter_without_a_login_is_still_401(client):
+    assert client.get("/api/users?colour=red").status_code == 401
+    assert client.get("/api/tickets?colour=red").status_code == 401
