@@ -10,6 +10,7 @@ import click
 from flask.cli import with_appcontext
 
 from billing import exports
+from server.cli import needs_database
 from server.db import utcnow
 from server.schemas.times import EARLIEST, LATEST, RANGE_MESSAGE
 
@@ -33,6 +34,7 @@ class DayInRange(click.DateTime):
 @click.option("--to", "end", type=DayInRange(), help="last day, inclusive")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
 @with_appcontext
+@needs_database
 def export_command(kind, start, end, out_dir):
     """Write CSV exports (every ticket: run by the operator) and a manifest into OUT."""
     kinds = exports.KINDS if kind == "all" else (kind,)

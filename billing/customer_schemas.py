@@ -93,7 +93,11 @@ class CustomerQuerySchema(Schema):
     q = fields.String(
         validate=validate.Length(max=200), metadata={"description": "part of the name or email"}
     )
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+    limit = fields.Integer(
+        load_default=100,
+        validate=validate.Range(min=1, max=500),
+        metadata={"description": "how many customers at most (1 to 500)"},
+    )
 
 
 class OwnerSchema(Schema):

@@ -163,7 +163,7 @@ def outstanding_of(invoice) -> Decimal:
 
 
 class InvoiceListQuerySchema(Schema):
-    ticket_id = id_field(strict=False)
+    ticket_id = id_field(strict=False, metadata={"description": "only this ticket's documents"})
 
 
 class DraftCreateSchema(Schema):
@@ -242,7 +242,11 @@ class ExportQuerySchema(Schema):
 
 
 class XmlQuerySchema(Schema):
-    flavor = fields.String(load_default="cii", validate=validate.OneOf(("cii", "ubl")))
+    flavor = fields.String(
+        load_default="cii",
+        validate=validate.OneOf(("cii", "ubl")),
+        metadata={"description": "`cii` (UN/CEFACT CII, Factur-X; default) or `ubl` (UBL 2.1)"},
+    )
 
 
 # ERP out --------------------------------------------------------------------
@@ -283,11 +287,20 @@ class EndpointSchema(Schema):
 
 
 class DeliveryListQuerySchema(Schema):
-    status = fields.String(validate=validate.OneOf(DELIVERY_STATUSES))
-    endpoint_id = id_field(strict=False)
-    event_type = fields.String(validate=validate.OneOf(EVENT_TYPES))
+    status = fields.String(
+        validate=validate.OneOf(DELIVERY_STATUSES),
+        metadata={"description": "only deliveries in this state"},
+    )
+    endpoint_id = id_field(strict=False, metadata={"description": "only to this endpoint"})
+    event_type = fields.String(
+        validate=validate.OneOf(EVENT_TYPES), metadata={"description": "only this event type"}
+    )
     before = id_field(strict=False, metadata={"description": "page back: ids below this"})
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    limit = fields.Integer(
+        load_default=50,
+        validate=validate.Range(min=1, max=200),
+        metadata={"description": "page size (1 to 200)"},
+    )
 
 
 class DeliverySchema(Schema):

@@ -11,6 +11,7 @@ def init_app(app, api) -> None:
     from delivery_notes.service import RENDER_CHANNEL
     from delivery_notes.settings import SETTINGS
     from server import worker
+    from server.cli import prepare_database
     from server.config import declare
 
     declare(app.config, SETTINGS, app.instance_path)
@@ -24,5 +25,6 @@ def init_app(app, api) -> None:
     @click.option("--limit", default=200, show_default=True, type=int)
     def render_delivery_notes_command(limit):
         """Render the PDFs of signed notes that have none yet (signature arrived late)."""
+        prepare_database()
         counts = stored_pdfs.sweep(limit)
         click.echo(", ".join(f"{name}: {count}" for name, count in counts.items()))

@@ -40,19 +40,43 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+def _include_name(name, type_, _parents):
+    """The search index's tables are built by hand in 0017 (tsvector/FTS5), not by models."""
+    from server.search import is_search_table
+
+    return not (type_ == "table" and is_search_table(name))
+
+
 def run_migrations_online():
     conf_args = dict(current_app.extensions["migrate"].configure_args)
+    conf_args.setdefault("include_name", _include_name)
     conf_args.setdefault("process_revision_directives", _skip_empty_autogenerate)
     conf_args.setdefault("render_item", _render_item)
     engine = target_db.engine
     with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite's documented procedure for schema changes that rebuild a table
+            # (batch mode: copy, DROP, rename): foreign keys off outside the transaction,
+            # else the DROP's implicit delete trips every row pointing at the table;
+            # checked whole before the commit, on again after.
+            # On the driver's connection: SQLAlchemy would BEGIN first (server.db).
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
         context.configure(
             connection=connection,
             target_metadata=target_db.metadata,
             **conf_args,
         )
-        with context.begin_transaction():
-            context.run_migrations()
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"migration left dangling foreign keys: {broken[:5]}")
+        finally:
+            if sqlite:
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys = ON")
 
 
 if context.is_offline_mode():

@@ -9,10 +9,11 @@ import os
 
 from flask import Flask, request
 
-from server import changes, json_body
+from server import changes, json_body, search
 from server.config import Config
 from server.errors import UnsupportedMedia, register_error_handlers
 from server.extensions import FieldlineApi, db, migrate
+from server.query_args import refuse_unknown_query
 from server.schemas.ids import IdConverter
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
@@ -33,6 +34,7 @@ def create_app(config: dict | None = None) -> Flask:
             configure_sqlite(db.engine)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, compare_type=True)
     app.url_map.converters["int"] = IdConverter  # before any route is added
+    search.install(db.session)  # before the sync stamping: its flush is stamped too
     changes.install(db.session)
 
     api = FieldlineApi(app, spec_kwargs={"info": _api_info()})
@@ -42,9 +44,11 @@ def create_app(config: dict | None = None) -> Flask:
     _register_request_hooks(app)
 
     from server import cli
-    from server.api import register_blueprints
+    from server.api import reference, register_blueprints
 
     register_blueprints(api)
+    # A plain Flask blueprint: the reference page is not part of the API it documents.
+    app.register_blueprint(reference.bp)
     for name in app.config["FEATURE_PACKAGES"]:
         package = importlib.import_module(name)
         if hasattr(package, "init_app"):
@@ -89,9 +93,11 @@ def _register_request_hooks(app: Flask) -> None:
         json_body.refuse_nul_in_url()
         if request.routing_exception is not None:
             return  # 404/405 whatever the body
+        view = app.view_functions.get(request.endpoint)
+        if not getattr(view, "_fieldline_auth", False):
+            refuse_unknown_query(view)  # authenticated views check after login_required
         if request.method not in ("POST", "PUT", "PATCH") or not json_body.has_body():
             return
-        view = app.view_functions.get(request.endpoint)
         if getattr(view, "accepts_any_content_type", False):
             return
         if not request.is_json:

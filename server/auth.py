@@ -18,6 +18,7 @@ from server.db import utcnow
 from server.errors import Forbidden, NotAuthenticated
 from server.extensions import db
 from server.models import Device, TokenFamily, User
+from server.query_args import refuse_unknown_query
 
 REQUIRED_CLAIMS = ["exp", "iat", "sub", "jti", "aud", "iss", "role", "fam"]
 USER_ID = re.compile(r"[1-9][0-9]{0,9}")
@@ -30,6 +31,8 @@ class Caller:
 
     user: User
     device: Device | None
+    # The login session the access token belongs to (None for the CLI, sync replays).
+    family_id: str | None = None
 
     @property
     def role(self) -> str:
@@ -110,7 +113,7 @@ def load_caller() -> Caller:
         raise NotAuthenticated("This device has been revoked.", code="device_revoked")
     if family.revoked_at is not None:
         raise NotAuthenticated("This session has been revoked.", code="token_revoked")
-    g.caller = Caller(user=user, device=device)
+    g.caller = Caller(user=user, device=device, family_id=family.id)
     return g.caller
 
 
@@ -130,6 +133,7 @@ def login_required(*roles: str):
             caller = load_caller()
             if roles and caller.role not in roles:
                 raise Forbidden(f"This action needs the role {' or '.join(roles)}.")
+            refuse_unknown_query(current_app.view_functions.get(request.endpoint))
             return view(*args, **kwargs)
 
         wrapper._fieldline_auth = True

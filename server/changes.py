@@ -16,7 +16,8 @@ ticket record is built from changes, so a reply or an hour logged does not send 
 whole ticket, with its address, tenant and unit history, again. What a ticket record
 embeds from its property moves when the unit gets a ticket or one of its tickets
 changes what the unit's history shows (ref, summary, outcome), when the unit gets a
-tenancy or a certificate, or when the block gets a certificate.
+tenancy or a certificate, when the block gets a certificate, and when the unit or
+block itself changes what the record shows (name, address, access notes).
 
 Each assignment row's `device_seq` moves with all of that: any change to its ticket
 or a row under it (a message, hours), and, while it is active, what its unit or
@@ -36,7 +37,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from server.db import utcnow
 from server.extensions import db
-from server.models import Certificate, Tenancy, Ticket, TicketContractor
+from server.models import Block, Certificate, Tenancy, Ticket, TicketContractor, Unit
 from server.services.counters import current_value, next_value, taking
 
 SYNC_COUNTER = "sync"
@@ -62,6 +63,9 @@ TICKET_RECORD_COLUMNS = (
     "deadline_at",
     "created_at",
 )
+# What a ticket's device record shows of its unit and its block (sync.pull).
+UNIT_RECORD_COLUMNS = ("name", "access_notes")
+BLOCK_RECORD_COLUMNS = ("name", "address", "access_notes")
 # What a unit's ticket history (sent with each of its tickets) shows of a ticket.
 HISTORY_COLUMNS = ("ref", "summary", "status", "created_at", "unit_id")
 
@@ -92,8 +96,19 @@ def _remember(session: Session) -> bool:
             touched.setdefault(obj, False)
             if isinstance(obj, Ticket):
                 _ticket_changed(obj, records, histories)
+        elif isinstance(obj, Unit) and _any_changed(obj, UNIT_RECORD_COLUMNS):
+            histories.add(obj.id)  # its name and access notes, on each of its tickets
+        elif isinstance(obj, Block) and _any_changed(obj, BLOCK_RECORD_COLUMNS):
+            blocks.add(obj.id)  # its name, address and access notes, on each ticket
+        elif isinstance(obj, Tenancy) and _any_changed(obj, ("ends_on",)):
+            histories.add(obj.unit_id)  # an ended tenancy: the tenant shown may change
     histories.discard(None)
     return bool(touched or histories or blocks or session.info.get(_MOVED))
+
+
+def _any_changed(obj, names) -> bool:
+    attrs = inspect(obj).attrs
+    return any(attrs[name].history.has_changes() for name in names)
 
 
 def _ticket_changed(ticket: Ticket, records: set, histories: set) -> None:

@@ -1,13 +1,18 @@
 """The `fieldline` console script: demo, serve, worker, outbox, mail-in, create-user, seed
-(plus Flask-Migrate's `db`)."""
+(plus Flask-Migrate's `db`). Every command that uses the database first checks that it is
+migrated (or migrates it, where AUTO_MIGRATE says so) and otherwise stops with one line."""
 
 import contextvars
+import errno
+import functools
 import imaplib
 import logging
+import socket
 
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy.exc import DBAPIError
 
 from server.extensions import db
 
@@ -17,6 +22,72 @@ def upgrade_database() -> None:
     from flask_migrate import upgrade
 
     upgrade(directory=current_app.extensions["migrate"].directory)
+
+
+def pending_migrations() -> tuple[set[str], set[str]]:
+    """(the revisions the database is at, the heads this code needs)."""
+    from alembic.config import Config as AlembicConfig
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    config = AlembicConfig()
+    config.set_main_option("script_location", current_app.extensions["migrate"].directory)
+    heads = set(ScriptDirectory.from_config(config).get_heads())
+    with db.engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    return current, heads
+
+
+def prepare_database() -> None:
+    """Migrate (AUTO_MIGRATE) or check that the database is migrated; one clear line
+    (a click error, exit status 1) when it is not, or cannot be reached."""
+    url = db.engine.url.render_as_string(hide_password=True)
+    try:
+        if current_app.config["AUTO_MIGRATE"]:
+            upgrade_database()
+            return
+        current, heads = pending_migrations()
+    except DBAPIError as exc:
+        first = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise click.ClickException(f"Cannot use the database {url}: {first}") from None
+    if current != heads:
+        at = ", ".join(sorted(current)) or "empty"
+        raise click.ClickException(
+            f"The database {url} is not migrated (at {at}; this version needs "
+            f"{', '.join(sorted(heads))}): run `fieldline db upgrade` first."
+        )
+
+
+def needs_database(command):
+    """Run `prepare_database` before the command (place it under @with_appcontext)."""
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        prepare_database()
+        return command(*args, **kwargs)
+
+    return run
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Fail before any banner when something already listens on host:port (gunicorn
+    would otherwise retry for seconds and exit with its own messages)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise click.ClickException(f"Cannot serve on {host}: {exc.strerror}.") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise click.ClickException(
+                    f"Port {port} on {host} is already in use; stop what listens there or "
+                    f"choose another with --port."
+                ) from None
+            raise click.ClickException(f"Cannot serve on {host}:{port}: {exc.strerror}.") from None
 
 
 # Seconds an idle connection is kept open for its next request. Gunicorn's default
@@ -58,11 +129,10 @@ def serve(app: Flask, host: str, port: int, workers: int, threads: int) -> None:
 @click.option("--threads", default=4, show_default=True, type=int)
 @with_appcontext
 def serve_command(host, port, workers, threads):
-    """Serve the API (migrating the embedded database first)."""
-    app = current_app._get_current_object()
-    if app.config["AUTO_MIGRATE"]:
-        upgrade_database()
-    serve(app, host, port, workers, threads)
+    """Serve the API with gunicorn (the embedded database is migrated first)."""
+    check_port_free(host, port)
+    prepare_database()
+    serve(current_app._get_current_object(), host, port, workers, threads)
 
 
 @click.command("demo")
@@ -80,6 +150,8 @@ def demo_command(host, port, no_serve, walkthrough):
     from server.demo import DEMO_PASSWORD, demo_parts, load_demo_data
 
     app = current_app._get_current_object()
+    if not no_serve:
+        check_port_free(host, port)
     upgrade_database()
     parts = demo_parts(app)
     settings = {}
@@ -121,13 +193,12 @@ def demo_command(host, port, no_serve, walkthrough):
 @click.option("--name", default=None, help="Defaults to the part of the email before @.")
 @click.option("--password", required=True, prompt=True, hide_input=True)
 @with_appcontext
+@needs_database
 def create_user_command(role, email, name, password):
-    """Create a user (the first admin, typically)."""
+    """Create a user (the first admin, typically), by the API's email and password rules."""
     from server.errors import DomainError
     from server.services.people import create_user
 
-    if current_app.config["AUTO_MIGRATE"]:
-        upgrade_database()
     try:
         user = create_user(
             None, email=email, name=name or email.split("@")[0], role=role, password=password
@@ -147,6 +218,7 @@ def create_user_command(role, email, name, password):
     help="Seconds between passes (default: WORKER_POLL_SECONDS).",
 )
 @with_appcontext
+@needs_database
 def worker_command(once, poll):
     """Deliver the outbox (mail, webhooks) and run the SLA timers."""
     from server import worker
@@ -157,8 +229,6 @@ def worker_command(once, poll):
         mailer_for(app)  # a malformed SMTP_URL stops here, not in every delivery
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
-    if app.config["AUTO_MIGRATE"]:
-        upgrade_database()
     if once:
         stats = worker.run_once(app)
         click.echo(f"worker: {stats.summary()}")
@@ -176,12 +246,11 @@ def worker_command(once, poll):
 @click.option("--tickets", default=1000, show_default=True, type=click.IntRange(min=1))
 @click.option("--contractors", default=20, show_default=True, type=click.IntRange(min=1))
 @with_appcontext
+@needs_database
 def seed_command(tickets, contractors):
     """Fill the database with a realistic agency at scale (bulk inserts), for benchmarks."""
     from server.seed import SEED_PASSWORD, seed
 
-    if current_app.config["AUTO_MIGRATE"]:
-        upgrade_database()
     with click.progressbar(length=tickets, label="seeding tickets") as bar:
         result = seed(tickets, contractors, progress=bar.update)
     click.echo(f"seeded {result} (every seeded user's password: {SEED_PASSWORD})")
@@ -197,15 +266,14 @@ def mail_in_command(once, poll):
     from server.mail.transport import mask_url
 
     app = current_app._get_current_object()
-    if not app.config.get("IMAP_URL"):
+    if not app.config["IMAP_URL"]:
         raise click.ClickException("IMAP_URL is not set (imap[s]://user:pass@host/INBOX).")
     try:
         settings = imap.ImapSettings.from_url(app.config["IMAP_URL"])
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     shown = mask_url(app.config["IMAP_URL"])
-    if app.config["AUTO_MIGRATE"]:
-        upgrade_database()
+    prepare_database()
     if once:
         try:
             stats = imap.poll_once(app, settings)
@@ -232,6 +300,7 @@ def _channel_option():
 @click.option("--status", type=click.Choice(["pending", "sent", "dead"]), default=None)
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1))
 @with_appcontext
+@needs_database
 def outbox_list_command(channel, status, limit):
     """Rows newest first: id, channel, status, attempts, key, last error."""
     from server.services import outbox
@@ -250,6 +319,7 @@ def outbox_list_command(channel, status, limit):
 @_channel_option()
 @click.option("--id", "ids", multiple=True, type=click.IntRange(min=1), help="Only these rows.")
 @with_appcontext
+@needs_database
 def outbox_retry_command(channel, ids):
     """Send dead rows again with a fresh retry schedule (all dead rows of the filter)."""
     from server import worker
@@ -278,6 +348,7 @@ def outbox_retry_command(channel, ids):
     help="Default: OUTBOX_RETENTION_DAYS.",
 )
 @with_appcontext
+@needs_database
 def outbox_purge_command(channel, status, older_than_days):
     """Delete sent rows (by when they were sent) or dead rows (by when they were made)."""
     from datetime import timedelta
@@ -313,7 +384,54 @@ def cli_group() -> FlaskGroup:
     """The `fieldline` command group (the app is created when a command needs it)."""
     from server import create_app
 
-    return FlaskGroup(name="fieldline", create_app=create_app, add_default_commands=False)
+    return FieldlineGroup(create_app)
+
+
+def fieldline_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("fieldline")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
+def _print_version(ctx: click.Context, _param, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(f"fieldline {fieldline_version()}")
+        ctx.exit()
+
+
+class FieldlineGroup(FlaskGroup):
+    """Flask's CLI machinery (the app's commands, an app context for each) without
+    Flask's own options: `fieldline --help` shows Fieldline's commands only and
+    `--version` Fieldline's version. Configuration comes from the environment."""
+
+    def __init__(self, create_app):
+        version = click.Option(
+            ["--version"],
+            is_flag=True,
+            expose_value=False,
+            is_eager=True,
+            callback=_print_version,
+            help="Print Fieldline's version and exit.",
+        )
+        super().__init__(
+            create_app=create_app,
+            add_default_commands=False,
+            add_version_option=False,
+            set_debug_flag=False,
+            params=[version],
+            # Wide enough that each command's one-line description shows whole.
+            context_settings={"terminal_width": 110, "max_content_width": 110},
+            help=(
+                "Fieldline: tickets, offline device sync, delivery notes and billing for "
+                "property maintenance. Configure with environment variables "
+                "(docs/CONFIGURATION.md); start with `fieldline demo`."
+            ),
+        )
+        flask_options = {"env_file", "app", "debug"}
+        self.params = [p for p in self.params if p.name not in flask_options]
 
 
 def main() -> None:

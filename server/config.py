@@ -285,7 +285,8 @@ SETTINGS: tuple[Setting, ...] = (
         "PUBLIC_BASE_URL",
         "str",
         "http://127.0.0.1:5000",
-        "used in links (verification QR codes, mails, webhook payloads)",
+        "used in links (verification QR codes, set-password links, webhook payloads, and every "
+        "notification mail's link to its ticket: `PUBLIC_BASE_URL/tickets/{id}`)",
     ),
     Setting(
         "AGENCY_NAME",
@@ -348,8 +349,6 @@ class Config:
         self.OPENAPI_VERSION = "3.1.0"
         self.OPENAPI_URL_PREFIX = "/api"
         self.OPENAPI_JSON_PATH = "openapi.json"
-        self.OPENAPI_REDOC_PATH = "/docs"
-        self.OPENAPI_REDOC_URL = "https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js"
 
 
 def markdown_table(packages: Iterable[tuple[str, Iterable[Setting]]]) -> str:

@@ -82,14 +82,18 @@ def _create() -> None:
         )
     admin = Caller(users["admin"], None)
     maria = Caller(users["maria.manager"], None)
-    for priority, response, resolution in (
-        ("critical", 60, 240),
-        ("high", 240, 960),
-        ("normal", 480, 4800),
-        ("low", 960, 9600),
+    for priority, response, resolution, calendar in (
+        ("critical", 60, 240, "always"),  # a gas smell on Sunday is due on Sunday
+        ("high", 240, 960, "office_hours"),
+        ("normal", 480, 4800, "office_hours"),
+        ("low", 960, 9600, "office_hours"),
     ):
         settings.set_sla_policy(
-            admin, priority, first_response_minutes=response, resolution_minutes=resolution
+            admin,
+            priority,
+            first_response_minutes=response,
+            resolution_minutes=resolution,
+            calendar=calendar,
         )
     riverside = properties.create_block(
         admin,

@@ -105,6 +105,8 @@ def _http_error(error: HTTPException):
     status = error.code or 500
     if status == 500 and _database_gone(getattr(error, "original_exception", None)):
         return _database_unavailable(error.original_exception)  # e.g. the commit failed
+    if status == 500 and _schema_missing(getattr(error, "original_exception", None)):
+        return _database_not_migrated(error.original_exception)
     data = getattr(error, "data", None) or {}
     errors = data.get("errors") or data.get("messages")
     if errors and set(errors) <= {"json", "query", "form", "headers", "files", "view_args"}:
@@ -148,9 +150,35 @@ def _database_unavailable(error: BaseException):
     )
 
 
+# What the databases say when a table or column the code uses does not exist yet.
+_MISSING_SCHEMA = ("no such table", "no such column", "undefinedtable", "undefinedcolumn")
+
+
+def _schema_missing(error: BaseException | None) -> bool:
+    """The database answers but lacks a table or column: migrations were not run."""
+    if not isinstance(error, DBAPIError):
+        return False
+    original = error.orig
+    text = f"{type(original).__name__} {original}".lower()
+    return any(marker in text for marker in _MISSING_SCHEMA)
+
+
+def _database_not_migrated(error: BaseException):
+    log.error("database not migrated on %s %s: %s", request.method, request.path, error)
+    return problem(
+        503,
+        "database_not_migrated",
+        "Service unavailable",
+        "The database is not migrated to this version of Fieldline; the operator runs "
+        "`fieldline db upgrade`. Nothing was saved.",
+    )
+
+
 def _unexpected_error(error: Exception):
     if _database_gone(error):
         return _database_unavailable(error)
+    if _schema_missing(error):
+        return _database_not_migrated(error)
     # Never leak a stack trace; log it with the request line for the operator.
     log.exception("unhandled error on %s %s", request.method, request.path)
     return problem(500, "internal_error", "Internal server error", "An unexpected error occurred.")

@@ -26,13 +26,17 @@ class FieldlineApi(Api):
 
     def __init__(self, *args, **kwargs):
         self._undocumented: list[tuple] = []  # (blueprint, name, parameters)
+        self._component_sources: list = []  # callables returning {name: JSON schema}
         self._documenting = threading.Lock()
         super().__init__(*args, **kwargs)
 
     @property
     def spec(self):
-        if self._undocumented:
+        if self._undocumented or self._component_sources:
             with self._documenting:
+                while self._component_sources:
+                    for name, schema in self._component_sources.pop(0)().items():
+                        self._spec.components.schema(name, schema)
                 while self._undocumented:
                     blp, name, parameters = self._undocumented[0]
                     blp.register_views_in_doc(
@@ -45,6 +49,11 @@ class FieldlineApi(Api):
     @spec.setter
     def spec(self, value) -> None:
         self._spec = value
+
+    def register_schema_components(self, source) -> None:
+        """Schemas written outside marshmallow (e.g. from msgspec structs): `source()`
+        returns {name: JSON schema}, called when the document is first read."""
+        self._component_sources.append(source)
 
     def register_blueprint(self, blp, *, parameters=None, **options):
         """As flask-smorest's, with the documentation left for `spec` to write."""
@@ -63,7 +72,7 @@ class FieldlineApi(Api):
         """Error rendering belongs to server.errors alone."""
 
     def _init_spec(self, *args, extra_plugins=None, **kwargs):
-        plugins = [*(extra_plugins or ()), BodyErrorsPlugin(self)]
+        plugins = [*(extra_plugins or ()), BodyErrorsPlugin(self), AccessPlugin(self)]
         super()._init_spec(*args, extra_plugins=plugins, **kwargs)
 
 
@@ -91,6 +100,56 @@ class BodyErrorsPlugin(BasePlugin):
                 responses = operation.setdefault("responses", {})
                 for status, name in self.BODY_ERRORS.items():
                     responses.setdefault(status, name)
+
+
+class AccessPlugin(BasePlugin):
+    """Every operation's description ends with who may call it, read from its `requires`
+    (so it cannot drift from the check), and every path parameter says what it names."""
+
+    PATH_PARAMETERS = {
+        "priority": "the priority: low, normal, high or critical",
+        "token": "the token from the mailed link",
+        "kind": "which export (see the description)",
+        "flavor": "the e-invoice syntax",
+    }
+
+    def __init__(self, api: Api):
+        super().__init__()
+        self.api = api
+
+    def path_helper(self, path=None, operations=None, parameters=None, **kwargs):
+        for parameter in parameters or ():
+            if isinstance(parameter, dict) and parameter.get("in") == "path":
+                parameter.setdefault("description", self._describe(parameter["name"]))
+
+    def _describe(self, name: str) -> str:
+        if name in self.PATH_PARAMETERS:
+            return self.PATH_PARAMETERS[name]
+        if name.endswith("_id"):
+            return f"id of the {name[:-3].replace('_', ' ')}"
+        return f"the {name.replace('_', ' ')}"
+
+    def operation_helper(self, path=None, operations=None, rule=None, **kwargs):
+        view = self.api._app.view_functions.get(rule.endpoint) if rule is not None else None
+        if view is None:
+            return
+        roles = getattr(view, "fieldline_roles", None)
+        if roles is None:
+            access = "Public: no login needed."
+        elif roles:
+            access = (
+                f"Needs a Bearer token of a {' or '.join(roles)}; other roles get 403. "
+                "Anything outside the caller's scope answers 404."
+            )
+        else:
+            access = (
+                "Needs a Bearer token (any role). Anything outside the caller's scope "
+                "answers 404; an action the role may not take answers 403."
+            )
+        for operation in (operations or {}).values():
+            if isinstance(operation, dict):
+                described = operation.get("description")
+                operation["description"] = f"{described}\n\n{access}" if described else access
 
 
 def _error_responses():

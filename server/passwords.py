@@ -1,4 +1,7 @@
-"""Password hashing with argon2id; the cheap profile exists only to keep tests fast."""
+"""Password hashing with argon2id, and the rules a new password and a login email follow
+(one place for the API and the CLI); the cheap profile exists only to keep tests fast."""
+
+import re
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -41,3 +44,29 @@ def check_password(password_hash: str | None, password: str) -> bool:
         return hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 1024
+# One @, something before it, a dotted domain after it, no spaces: what a mail system
+# can deliver to. (marshmallow's Email field says the same for API bodies.)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+
+
+def password_problems(password: str) -> list[str]:
+    """Why `password` may not be used (empty when it may)."""
+    problems = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(f"The password must be at least {MIN_PASSWORD_LENGTH} characters long.")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        problems.append(f"The password must be at most {MAX_PASSWORD_LENGTH} characters long.")
+    if password and not password.strip():
+        problems.append("The password cannot be only spaces.")
+    return problems
+
+
+def email_problems(email: str) -> list[str]:
+    """Why `email` cannot be a login (empty when it can)."""
+    if len(email) > 254 or not _EMAIL.match(email):
+        return [f"{email!r} is not an email address."]
+    return []

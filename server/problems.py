@@ -569,6 +569,86 @@ PROBLEMS: tuple[Problem, ...] = (
         "bytes sent before their records exceed `ATTACHMENT_PENDING_MAX_BYTES` for this user",
         _S,
     ),
+    Problem(
+        "unknown_query_parameter",
+        422,
+        "Validation failed",
+        "a query parameter the endpoint does not declare; `errors` names it",
+        _S,
+    ),
+    Problem(
+        "current_password_wrong",
+        422,
+        "Validation failed",
+        "`POST /api/me/password` with a wrong current password",
+        _S,
+    ),
+    Problem(
+        "user_not_found",
+        404,
+        "Not found",
+        "unknown user, or outside the caller's directory",
+        _S,
+    ),
+    Problem(
+        "tenancy_not_found",
+        404,
+        "Not found",
+        "unknown tenancy, or outside the caller's scope",
+        _S,
+    ),
+    Problem(
+        "last_admin",
+        409,
+        "Conflict",
+        "the last active admin cannot lose the role or be deactivated",
+        _S,
+    ),
+    Problem(
+        "self_deactivation",
+        409,
+        "Conflict",
+        "an admin cannot deactivate themselves",
+        _S,
+    ),
+    Problem(
+        "user_inactive",
+        409,
+        "Conflict",
+        "no set-password link for a deactivated user",
+        _S,
+    ),
+    Problem(
+        "tenancy_ended",
+        409,
+        "Conflict",
+        "the tenancy already ended on or before that day",
+        _S,
+    ),
+    Problem(
+        "ticket_closed",
+        409,
+        "Conflict",
+        "editing a closed ticket (reopen it first), or closing one twice as a duplicate",
+        _S,
+    ),
+    Problem(
+        "duplicate_of_duplicate",
+        409,
+        "Conflict",
+        "the ticket to follow is itself a duplicate: link to its original",
+        _S,
+    ),
+    Problem(
+        "database_not_migrated",
+        503,
+        "Service unavailable",
+        (
+            "the database lacks a table or column of this version: run "
+            "`fieldline db upgrade`; nothing saved"
+        ),
+        _S,
+    ),
 )
 
 REGISTRY: dict[str, Problem] = {problem.code: problem for problem in PROBLEMS}

@@ -21,6 +21,7 @@ from server.models import (
     Ticket,
     TicketContractor,
     Unit,
+    User,
     department_members,
 )
 
@@ -64,6 +65,7 @@ def ticket_scope(caller: Caller, today: date | None = None):
             Ticket.department_id.in_(my_departments),
             Ticket.block_id.in_(managed_blocks),
             Ticket.manager_id == user_id,
+            Ticket.owner_id == user_id,
         )
     if role == "contractor":
         return exists().where(
@@ -101,6 +103,19 @@ def readable_visibilities(caller: Caller) -> tuple[str, ...]:
     return READABLE[caller.role]
 
 
+def message_scope(caller: Caller):
+    """A WHERE clause over `Message` (the ticket is checked apart): a visibility the
+    caller's role may read, and for non-staff not a reply held for review or rejected
+    (server.services.held_work: those are staff-only, and so are their files)."""
+    clause = Message.visibility.in_(READABLE[caller.role])
+    if caller.role not in ("staff", "admin"):
+        held = select(HeldWork.record_id).where(
+            HeldWork.kind == "ticket_messages", HeldWork.status.in_(("held", "rejected"))
+        )
+        clause = and_(clause, Message.id.not_in(held))
+    return clause
+
+
 def attachment_scope(caller: Caller):
     """A WHERE clause over `Attachment`: on a visible ticket, and either on no message
     or on a message of that ticket the caller may read (a file is as private as its
@@ -108,14 +123,8 @@ def attachment_scope(caller: Caller):
     readable_message = exists().where(
         Message.id == Attachment.message_id,
         Message.ticket_id == Attachment.ticket_id,
-        Message.visibility.in_(READABLE[caller.role]),
+        message_scope(caller),
     )
-    if caller.role not in ("staff", "admin"):
-        # A reply held for review (or rejected) is staff-only, and so are its files.
-        held = select(HeldWork.record_id).where(
-            HeldWork.kind == "ticket_messages", HeldWork.status.in_(("held", "rejected"))
-        )
-        readable_message = readable_message.where(Message.id.not_in(held))
     return and_(
         Attachment.ticket_id.in_(select(Ticket.id).where(ticket_scope(caller))),
         or_(Attachment.message_id.is_(None), readable_message),
@@ -160,3 +169,55 @@ def may_read_block(caller: Caller, block_id: int) -> bool:
         )
         return bool(db.session.scalar(select(works_there)))
     return False
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, its wildcards escaped with backslash."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def block_scope(caller: Caller):
+    """A WHERE clause over `Block`: the blocks a staff member looks after (their
+    departments' and the ones they manage); every block for admins; none otherwise."""
+    if caller.role == "admin":
+        return Block.id.is_not(None)
+    if caller.role != "staff":
+        return false()
+    my_departments = select(department_members.c.department_id).where(
+        department_members.c.user_id == caller.user.id
+    )
+    return or_(Block.department_id.in_(my_departments), Block.manager_id == caller.user.id)
+
+
+def user_scope(caller: Caller):
+    """A WHERE clause over `User`: who the caller may look up. Admins: everyone. Staff:
+    themselves, every contractor (they assign them), and the tenants of their scope
+    (a tenancy, past or present, in one of their blocks, or on a ticket they see).
+    Tenants and contractors: themselves."""
+    if caller.role == "admin":
+        return User.id.is_not(None)
+    if caller.role != "staff":
+        return User.id == caller.user.id
+    my_blocks = select(Block.id).where(block_scope(caller))
+    housed = select(Tenancy.tenant_id).where(
+        Tenancy.unit_id.in_(select(Unit.id).where(Unit.block_id.in_(my_blocks)))
+    )
+    on_tickets = select(Ticket.reporter_id).where(ticket_scope(caller))
+    addressed = select(Ticket.addressed_to_id).where(ticket_scope(caller))
+    return or_(
+        User.id == caller.user.id,
+        User.role == "contractor",
+        and_(
+            User.role == "tenant",
+            or_(User.id.in_(housed), User.id.in_(on_tickets), User.id.in_(addressed)),
+        ),
+    )
+
+
+def get_visible_user(caller: Caller, user_id: int) -> User:
+    """The user if the caller may look them up; 404 otherwise."""
+    user = db.session.scalar(select(User).where(User.id == user_id, user_scope(caller)))
+    if user is None:
+        raise NotFound("No such user.", code="user_not_found")
+    return user

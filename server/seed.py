@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, insert, select, text, update
 
+from server import search
 from server.domain.chain import EventContent, canonical_json, event_hash
 from server.extensions import db
 from server.models import (
@@ -373,6 +374,8 @@ def _ticket_batch(
             for tid, r in zip(ticket_ids, rows, strict=True)
         ],
     )
+    # Bulk inserts pass by the session's search hook: index these tickets here.
+    search.reindex(ticket_ids)
 
 
 def _analyze() -> None:

@@ -4,10 +4,11 @@ signatures, attachment bytes. WatermelonDB-compatible."""
 
 def init_app(app, api) -> None:
     from server.config import declare
-    from sync import held_api
+    from sync import held_api, openapi
     from sync.api import blp
     from sync.settings import SETTINGS
 
     declare(app.config, SETTINGS, app.instance_path)
+    api.register_schema_components(openapi.components)
     api.register_blueprint(blp)
     api.register_blueprint(held_api.blp)

@@ -18,7 +18,7 @@ from server.db import utcnow
 from server.errors import DomainError, Invalid
 from server.extensions import db
 from server.services import attachments as attachment_service
-from sync import attachments, pull, push, records, schemas
+from sync import attachments, pull, push, records
 
 blp = Blueprint(
     "sync",
@@ -44,7 +44,10 @@ class PullQuerySchema(Schema):
         validate=validate.Length(max=20),
         metadata={"description": "timestamp of the last pull; absent, empty or `null` = first"},
     )
-    schema_version = fields.Integer(load_default=records.SCHEMA_VERSION)
+    schema_version = fields.Integer(
+        load_default=records.SCHEMA_VERSION,
+        metadata={"description": "the device schema version the app speaks (this server: 1)"},
+    )
     migration = fields.String(
         load_default=None,
         allow_none=True,
@@ -54,41 +57,15 @@ class PullQuerySchema(Schema):
 
 
 class PushQuerySchema(Schema):
-    last_pulled_at = fields.String(load_default=None, allow_none=True)
-
-
-class TableChangesSchema(Schema):
-    created = fields.List(fields.Dict())
-    updated = fields.List(fields.Dict())
-    deleted = fields.List(fields.String())
-
-
-class PullResponseSchema(Schema):
-    changes = fields.Dict(keys=fields.String(), values=fields.Nested(TableChangesSchema))
-    timestamp = fields.Integer()
+    last_pulled_at = fields.String(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "`timestamp` of the pull the pushed changes are based on"},
+    )
 
 
 class PushResponseSchema(Schema):
     conflicts = fields.Integer(metadata={"description": "records resolved server-wins"})
-
-
-def _push_body_schema() -> dict:
-    """The push body's JSON Schema, from the msgspec structs that validate it (so the
-    documentation, and the fuzzer that reads it, cannot drift from the check)."""
-    tables = {}
-    for table, struct in schemas.STRUCTS.items():
-        generated = msgspec.json.schema(struct)
-        record = generated["$defs"][generated["$ref"].rsplit("/", 1)[1]]
-        changes = {"type": "array", "items": record}
-        tables[table] = {
-            "type": "object",
-            "properties": {
-                "created": changes,
-                "updated": changes,
-                "deleted": {"type": "array", "items": {"type": "string", "maxLength": 64}},
-            },
-        }
-    return {"type": "object", "properties": tables, "additionalProperties": False}
 
 
 class AttachmentUploadSchema(Schema):
@@ -166,10 +143,14 @@ def in_one_snapshot(view):
 @in_one_snapshot
 @requires("contractor")
 @blp.arguments(PullQuerySchema, location="query")
-@blp.response(200, PullResponseSchema)
+@blp.response(200, {"$ref": "#/components/schemas/SyncPullBody"})
 @blp.doc(responses={"400": "BAD_REQUEST"})  # unsupported_schema_version
 def pull_changes(query):
-    """Changes since `last_pulled_at` for the calling contractor's tickets."""
+    """Changes since `last_pulled_at` for the calling contractor's tickets.
+
+    Every table is present with `created`, `updated` and `deleted` (ids); the records'
+    columns are in the `SyncPullBody` schema (docs/SYNC.md explains when a record is
+    sent again). Send the returned `timestamp` as `last_pulled_at` next time."""
     if query["schema_version"] != records.SCHEMA_VERSION:
         raise SyncVersionError(
             f"This server speaks device schema version {records.SCHEMA_VERSION}; "
@@ -202,13 +183,17 @@ def pull_changes(query):
         "description": "The changes object itself, as WatermelonDB's pushChanges sends it "
         "(any content type; records may carry other columns, which are ignored).",
         "content": {
-            "text/plain": {"schema": _push_body_schema()},
-            "application/json": {"schema": _push_body_schema()},
+            "text/plain": {"schema": {"$ref": "#/components/schemas/SyncPushBody"}},
+            "application/json": {"schema": {"$ref": "#/components/schemas/SyncPushBody"}},
         },
     },
 )
 def push_changes(query):
-    """Record a device's offline work atomically; retries change nothing."""
+    """Record a device's offline work atomically; retries change nothing.
+
+    The body is WatermelonDB's changes object (`SyncPushBody`: per table, the columns a
+    device may write). Invalid records answer 422 naming table, index and field, and
+    nothing is recorded; business conflicts are resolved server-wins and counted."""
     limit = current_app.config["SYNC_MAX_PUSH_BYTES"]
     body = json_body.read_limited(limit, f"A push is limited to {limit} bytes.")
     try:

@@ -41,16 +41,22 @@ class Record(Struct, kw_only=True):
 
 
 class TicketPush(Struct):
+    """A ticket's new status (the only change a device makes to a ticket)."""
+
     id: TicketId
     status: Literal["new", "open", "on_hold", "resolved", "closed"]
 
 
 class MessagePush(Record):
+    """A reply written on the device (`public` or `team`)."""
+
     body: _text(1, 20000)
     visibility: Literal["public", "team"] = "public"
 
 
 class TimeEntryPush(Record):
+    """Hours worked; negative minutes correct an earlier entry."""
+
     minutes: Annotated[int, Meta(ge=-MINUTES_LIMIT, le=MINUTES_LIMIT)]
     started_at: Millis | None | UnsetType = UNSET
     ended_at: Millis | None | UnsetType = UNSET
@@ -59,6 +65,8 @@ class TimeEntryPush(Record):
 
 
 class MaterialPush(Record):
+    """A material used; `quantity` and `unit_price` are decimal strings."""
+
     description: _text(1, 500)
     quantity: DecimalText
     unit: _text(1, 20) = "each"
@@ -67,6 +75,8 @@ class MaterialPush(Record):
 
 
 class DeliveryNotePush(Record):
+    """A delivery note signed on site (its signature image is an attachment)."""
+
     signed_by: _text(1, 200)
     signed_at: Millis
     signature_attachment_id: RecordId
@@ -74,6 +84,8 @@ class DeliveryNotePush(Record):
 
 
 class AttachmentPush(Record):
+    """A file's record; its bytes go to /api/sync/attachments/{id} (before or after)."""
+
     filename: _text(1, 255)
     content_type: _text(3, 100)
     sha256: Annotated[str, Meta(pattern=r"^[0-9a-f]{64}$")]
@@ -172,3 +184,113 @@ def _messages(text: str) -> dict:
         field = message.split("`")[1]
         message = "Missing data for required field."
     return {field: [message]}
+
+
+# What a pull sends (sync.records builds these rows; the OpenAPI document shows these
+# structs, and tests/sync/test_documented_shapes.py checks real pulls against them).
+Ms = Annotated[int, Meta(description="epoch milliseconds")]
+
+
+class TicketRecord(Struct):
+    """A ticket as a contractor's device holds it, with what is needed on site."""
+
+    id: TicketId
+    ref: Annotated[str, Meta(examples=["T-000123"])]
+    summary: str
+    description: str
+    status: Literal["new", "open", "on_hold", "resolved", "closed"]
+    priority: Literal["unassigned", "low", "normal", "high", "critical"]
+    type: str
+    billing: Literal["chargeable", "included"]
+    block_name: str
+    unit_name: str | None
+    address: str
+    tenant_name: Annotated[str | None, Meta(description="the unit's current tenant")]
+    tenant_phone: str | None
+    access_notes: Annotated[str | None, Meta(description="the unit's, then the block's")]
+    deadline_at: Ms | None
+    certificates: Annotated[str, Meta(description="JSON text: the block's and unit's certificates")]
+    unit_history: Annotated[
+        str, Meta(description="JSON text: the unit's last 10 tickets (ref, summary, outcome)")
+    ]
+    created_at: Ms
+    updated_at: Annotated[int, Meta(description="when this record last changed (epoch ms)")]
+
+
+class MessageRecord(Struct):
+    """A reply on a ticket the contractor may read (`public` or `team`)."""
+
+    id: RecordId
+    ticket_id: TicketId
+    body: str
+    visibility: Literal["public", "team", "staff"]
+    author_id: str
+    author_name: str
+    author_role: Literal["tenant", "contractor", "staff", "admin"]
+    created_at: Ms
+
+
+class TimeEntryRecord(Struct):
+    """Hours logged on a ticket."""
+
+    id: RecordId
+    ticket_id: TicketId
+    started_at: Ms | None
+    ended_at: Ms | None
+    minutes: int
+    chargeable: bool
+    note: str | None
+    created_at: Ms
+    contractor_id: str
+
+
+class MaterialRecord(Struct):
+    """A material used on a ticket; decimals are strings."""
+
+    id: RecordId
+    ticket_id: TicketId
+    description: str
+    quantity: Annotated[str, Meta(examples=["1.5"])]
+    unit: str
+    unit_price: Annotated[str | None, Meta(examples=["12.50"])]
+    chargeable: bool
+    created_at: Ms
+
+
+class DeliveryNoteRecord(Struct):
+    """A signed delivery note; `number`, `pdf_url` and `content_sha256` once sealed."""
+
+    id: RecordId
+    ticket_id: TicketId
+    signed_by: str
+    signed_at: Ms
+    signature_attachment_id: RecordId | None
+    work_summary: str
+    created_at: Ms
+    number: str | None
+    pdf_url: str | None
+    content_sha256: str | None
+
+
+class AttachmentRecord(Struct):
+    """A file's record; `uploaded` is false until its bytes arrived."""
+
+    id: RecordId
+    ticket_id: TicketId
+    message_id: RecordId | None
+    filename: str
+    content_type: str
+    sha256: str
+    size: int
+    created_at: Ms
+    uploaded: bool
+
+
+RECORDS = {
+    "tickets": TicketRecord,
+    "ticket_messages": MessageRecord,
+    "time_entries": TimeEntryRecord,
+    "materials": MaterialRecord,
+    "delivery_notes": DeliveryNoteRecord,
+    "attachments": AttachmentRecord,
+}

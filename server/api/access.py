@@ -13,7 +13,9 @@ def requires(*roles: str):
         if roles:
             responses["403"] = "FORBIDDEN"
         documented = Blueprint.doc(security=[{"bearerAuth": []}], responses=responses)
-        return documented(login_required(*roles)(view))
+        wrapped = documented(login_required(*roles)(view))
+        wrapped.fieldline_roles = roles  # read by server.extensions.AccessPlugin
+        return wrapped
 
     return decorator
 

@@ -8,6 +8,7 @@ from server.api.access import accepts_any_content_type, requires
 from server.api.pages import html_page
 from server.auth import current_caller
 from server.errors import DomainError
+from server.query_args import accepts_any_query
 from server.schemas.signup import (
     SetPasswordResultSchema,
     SetPasswordSchema,
@@ -102,6 +103,7 @@ def _page(status: int, title: str, text: str):
 
 
 @page_blp.get("")
+@accepts_any_query
 @page_blp.response(200, {"type": "string"}, content_type="text/html")
 def set_password_page():
     """The page a mailed link opens: a form that posts the password with the token."""

@@ -7,7 +7,10 @@ from server.auth import current_caller
 from server.schemas.tickets import (
     AssignmentCreateSchema,
     AssignmentSchema,
+    DuplicateSchema,
     MessageCreateSchema,
+    MessageListQuerySchema,
+    MessagePageSchema,
     MessageSchema,
     StatusChangeSchema,
     TicketCreateSchema,
@@ -15,11 +18,19 @@ from server.schemas.tickets import (
     TicketListQuerySchema,
     TicketPageSchema,
     TicketSchema,
+    TicketUpdateSchema,
     TriageSchema,
     VerifySchema,
 )
 from server.scope import get_visible_ticket, readable_visibilities
-from server.services import assignments, messages, ticket_queries, tickets, timeline
+from server.services import (
+    assignments,
+    messages,
+    ticket_edits,
+    ticket_queries,
+    tickets,
+    timeline,
+)
 
 blp = Blueprint("tickets", __name__, url_prefix="/api/tickets", description="Tickets")
 # Actions check scope first (404), then the role (403) and the ticket's state (409).
@@ -54,7 +65,46 @@ def detail(ticket_id):
     ticket = get_visible_ticket(caller, ticket_id)
     ticket.events = timeline.visible_events(ticket, readable_visibilities(caller))
     ticket.assignments = assignments.assignees(ticket, active_only=False)
+    ticket.duplicate_ids = ticket_edits.duplicates_of(ticket)
     return ticket
+
+
+@blp.patch("/<int:ticket_id>")
+@requires()
+@blp.doc(responses=ACTION_ERRORS)
+@blp.arguments(TicketUpdateSchema)
+@blp.response(200, TicketSchema)
+def update(data, ticket_id):
+    """Staff: change summary, description, visibility, unit, manager, owner, department
+    or deadline (null clears it). One `updated` timeline event (team) lists each changed
+    field's `from` and `to`; unchanged values add nothing. 409 `ticket_not_triaged`
+    before triage, 409 `ticket_closed` on a closed ticket (reopen it first)."""
+    return ticket_edits.update_ticket(current_caller(), ticket_id, data)
+
+
+@blp.post("/<int:ticket_id>/duplicate")
+@requires()
+@blp.doc(responses=ACTION_ERRORS)
+@blp.arguments(DuplicateSchema)
+@blp.response(200, TicketSchema)
+def mark_duplicate(data, ticket_id):
+    """Staff: close this ticket as a duplicate of `duplicate_of` (both visible to the
+    caller). Both timelines record the link, the reporter is told which ticket to
+    follow. 409 `ticket_closed` if already closed, `duplicate_of_duplicate` if the
+    other ticket is itself a duplicate."""
+    return ticket_edits.mark_duplicate(current_caller(), ticket_id, data["duplicate_of"])
+
+
+@blp.get("/<int:ticket_id>/messages")
+@requires()
+@blp.arguments(MessageListQuerySchema, location="query")
+@blp.response(200, MessagePageSchema)
+def list_messages(query, ticket_id):
+    """The ticket's messages the caller may read (tenants: public; contractors: public
+    and team; staff: all), in the order the server received them, a page at a time."""
+    return messages.visible_messages(
+        current_caller(), ticket_id, query.get("cursor"), query["limit"]
+    )
 
 
 @blp.post("/<int:ticket_id>/messages")

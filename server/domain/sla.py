@@ -29,6 +29,12 @@ _OFFICE_HOURS = (time(9, 0), time(17, 30))
 DEFAULT_HOURS: Mapping[int, tuple[time, time]] = MappingProxyType(
     {weekday: _OFFICE_HOURS for weekday in range(5)}
 )
+# Every hour of every day (an end of 00:00 is the end of the day).
+ALWAYS_HOURS: Mapping[int, tuple[time, time]] = MappingProxyType(
+    {weekday: (time(0), time(0)) for weekday in range(7)}
+)
+# The calendars a priority's SLA can run on.
+SLA_CALENDARS = ("office_hours", "always")
 
 
 def _utc(moment: datetime) -> datetime:
@@ -136,6 +142,15 @@ class BusinessCalendar:
                         return low + remaining * _SECOND
                     remaining -= available
             day += _DAY
+
+
+def named_calendar(name: str, timezone: str, holidays: frozenset[date]) -> BusinessCalendar:
+    """`office_hours`: DEFAULT_HOURS minus holidays; `always`: 24/7, holidays too."""
+    if name == "always":
+        return BusinessCalendar(timezone=timezone, hours=ALWAYS_HOURS)
+    if name == "office_hours":
+        return BusinessCalendar(timezone=timezone, holidays=holidays)
+    raise ValueError(f"unknown SLA calendar {name!r}; one of {SLA_CALENDARS}")
 
 
 @dataclass(frozen=True)

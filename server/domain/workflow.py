@@ -101,3 +101,19 @@ def check_can_close(state: TicketState) -> None:
             "ticket_awaiting_payment",
             "This chargeable ticket closes when its invoice is paid in full.",
         )
+
+
+def check_edit(state: TicketState) -> None:
+    """Staff edit a ticket's details (summary, unit, manager, deadline...) once it is
+    triaged and until it is closed (reopen it first)."""
+    check_staff_update(state)
+    if state.status == "closed":
+        raise Refused("ticket_closed", "The ticket is closed; reopen it before editing.")
+
+
+def check_mark_duplicate(state: TicketState) -> None:
+    """A ticket closes as a duplicate of another (triaged or not: spotting a duplicate
+    is part of triage), unless it is closed already or waits for its invoice."""
+    if state.status == "closed":
+        raise Refused("ticket_closed", "The ticket is already closed.")
+    check_can_close(state)

@@ -8,6 +8,7 @@ The text and HTML parts are the templates `templates/notification.txt` and `.htm
 import hashlib
 import re
 from dataclasses import dataclass
+from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
@@ -97,6 +98,12 @@ def _html(body: str, footer: list[str], unsubscribe: str | None) -> str:
     )
 
 
+# RFC 5322 allows 998 characters a line; folding at 78 turned a long unbreakable value
+# (the List-Unsubscribe URL) into RFC 2047 encoded words, which mail providers do not
+# read as a link: headers are folded at whitespace only when past this length.
+MAIL_POLICY = policy.SMTP.clone(max_line_length=998)
+
+
 def compose(
     payload: dict, dedupe_key: str, settings: MailSettings, *, unsubscribe: bool = False
 ) -> EmailMessage:
@@ -106,7 +113,7 @@ def compose(
     missing = [key for key in ("to", "subject") if not payload.get(key)]
     if missing:
         raise Unsendable(f"the outbox payload has no {', '.join(missing)}")
-    message = EmailMessage()
+    message = EmailMessage(policy=MAIL_POLICY)
     try:
         message["From"] = settings.mail_from
         name = " ".join((payload.get("to_name") or "").split())

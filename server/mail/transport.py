@@ -14,7 +14,6 @@ import smtplib
 import ssl
 import tempfile
 from dataclasses import dataclass, field
-from email import policy
 from email.message import EmailMessage
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -178,7 +177,7 @@ class FolderMailer:
         fd, temporary = tempfile.mkstemp(dir=self.directory, prefix=".incoming-", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as f:
-                f.write(message.as_bytes(policy=policy.SMTP))
+                f.write(message.as_bytes())  # the message's own policy (mail_compose)
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(temporary, self.path_for(message))

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, utcnow
@@ -84,11 +84,16 @@ class Counter(Base):
 
 class SlaPolicy(Base):
     __tablename__ = "sla_policies"
+    __table_args__ = (
+        CheckConstraint("calendar IN ('office_hours', 'always')", name="calendar_known"),
+    )
 
     priority: Mapped[str] = mapped_column(String(20), primary_key=True)
     first_response_minutes: Mapped[int | None] = mapped_column()
     resolution_minutes: Mapped[int | None] = mapped_column()
     warning_percent: Mapped[int] = mapped_column(default=80)
+    # `office_hours` (working hours minus holidays) or `always` (24/7, holidays too).
+    calendar: Mapped[str] = mapped_column(String(20), default="office_hours")
 
 
 class Holiday(Base):

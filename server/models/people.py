@@ -45,6 +45,8 @@ class User(Base):
     company: Mapped[str | None] = mapped_column(String(200))
     labour_category_id: Mapped[int | None] = mapped_column()
     notify_me: Mapped[bool] = mapped_column(default=True)
+    # Admins only: also mail me every new ticket (docs/NOTIFICATIONS.md).
+    notify_new_tickets: Mapped[bool] = mapped_column(default=False)
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -54,6 +54,7 @@ class Ticket(Base):
         CheckConstraint(f"visibility IN {TICKET_VISIBILITIES!r}", name="visibility_known"),
         CheckConstraint(f"billing IN {BILLING!r}", name="billing_known"),
         Index("ix_tickets_customer_activity", "last_customer_activity_at"),
+        CheckConstraint("duplicate_of_id <> id", name="not_own_duplicate"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -72,6 +73,10 @@ class Ticket(Base):
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     addressed_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # The staff member who owns the ticket (besides any contractors assigned to it).
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # Closed as a duplicate of this ticket (the other ticket lists it back).
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     deadline_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
@@ -102,6 +107,7 @@ class Ticket(Base):
     manager: Mapped[User | None] = relationship(foreign_keys=[manager_id])
     reporter: Mapped[User | None] = relationship(foreign_keys=[reporter_id])
     addressed_to: Mapped[User | None] = relationship(foreign_keys=[addressed_to_id])
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
 
 
 class TicketEvent(Base):

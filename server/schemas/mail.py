@@ -39,10 +39,16 @@ class InboundMailSchema(Schema):
 
 class QuarantineQuerySchema(Schema):
     status = fields.String(
-        load_default="quarantined", validate=validate.OneOf(("quarantined", "ignored", "rejected"))
+        load_default="quarantined",
+        validate=validate.OneOf(("quarantined", "ignored", "rejected")),
+        metadata={"description": "which mail: quarantined (default), ignored or rejected"},
     )
-    before = id_field()
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    before = id_field(metadata={"description": "cursor: id of the last mail seen"})
+    limit = fields.Integer(
+        load_default=50,
+        validate=validate.Range(min=1, max=200),
+        metadata={"description": "page size (1 to 200)"},
+    )
 
 
 class ReleaseSchema(Schema):

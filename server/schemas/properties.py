@@ -25,6 +25,42 @@ class BlockSchema(Schema):
     created_at = fields.DateTime()
 
 
+class BlockUpdateSchema(Schema):
+    """Only the members given change."""
+
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    address = fields.String(validate=validate.Length(min=1, max=500))
+    manager_id = id_field(allow_none=True)
+    department_id = id_field(allow_none=True)
+    access_notes = fields.String(allow_none=True, validate=validate.Length(max=2000))
+
+
+class UnitUpdateSchema(Schema):
+    """Only the members given change."""
+
+    name = fields.String(validate=validate.Length(min=1, max=100))
+    access_notes = fields.String(allow_none=True, validate=validate.Length(max=2000))
+
+
+class TenancyEndSchema(Schema):
+    ends_on = fields.Date(
+        metadata={"description": "the last day the tenant lives there (default today)"}
+    )
+
+
+class CurrentTenancySchema(Schema):
+    """Where a tenant lives: enough to pre-fill a report (`block_id`, `unit_id`)."""
+
+    id = fields.Integer()
+    unit_id = fields.Integer()
+    unit_name = fields.Function(lambda t: t.unit.name)
+    block_id = fields.Function(lambda t: t.unit.block_id)
+    block_name = fields.Function(lambda t: t.unit.block.name)
+    address = fields.Function(lambda t: t.unit.block.address)
+    starts_on = fields.Date()
+    ends_on = fields.Date(allow_none=True)
+
+
 class UnitCreateSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     access_notes = fields.String(validate=validate.Length(max=2000))
@@ -47,6 +83,7 @@ class TenancySchema(Schema):
     id = fields.Integer()
     unit_id = fields.Integer()
     tenant_id = fields.Integer()
+    tenant_name = fields.Function(lambda t: t.tenant.name)
     starts_on = Day()
     ends_on = Day(allow_none=True)
 

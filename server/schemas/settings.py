@@ -3,6 +3,7 @@ notifications and preferences."""
 
 from marshmallow import Schema, fields, validate
 
+from server.domain.sla import SLA_CALENDARS
 from server.schemas.ids import id_field
 from server.schemas.times import Day
 
@@ -25,6 +26,14 @@ class SlaPolicySchema(Schema):
         strict=True, allow_none=True, validate=validate.Range(min=1, max=5256000)
     )
     warning_percent = fields.Integer(strict=True, load_default=80, validate=validate.Range(1, 99))
+    calendar = fields.String(
+        load_default="office_hours",
+        validate=validate.OneOf(SLA_CALENDARS),
+        metadata={
+            "description": "`office_hours`: the clocks run Monday to Friday 09:00-17:30 "
+            "local time (TIMEZONE) except holidays; `always`: 24/7, holidays included"
+        },
+    )
 
 
 class HolidaySchema(Schema):
@@ -56,9 +65,15 @@ class NotificationSchema(Schema):
 
 
 class NotificationQuerySchema(Schema):
-    unread = fields.Boolean(load_default=False)
+    unread = fields.Boolean(
+        load_default=False, metadata={"description": "true: only entries not marked read"}
+    )
     before = id_field(strict=False, metadata={"description": "cursor: id of the last item seen"})
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    limit = fields.Integer(
+        load_default=50,
+        validate=validate.Range(min=1, max=200),
+        metadata={"description": "page size (1 to 200)"},
+    )
 
 
 class PreferencesSchema(Schema):

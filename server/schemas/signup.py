@@ -4,6 +4,7 @@ from marshmallow import Schema, fields, validate
 
 from server.models.signup import SIGNUP_STATUSES
 from server.schemas.ids import id_field
+from server.schemas.people import password_field
 from server.schemas.times import Day
 
 HINT = validate.Length(max=200)
@@ -39,8 +40,15 @@ class SignupRequestSchema(Schema):
 
 
 class SignupQuerySchema(Schema):
-    status = fields.String(validate=validate.OneOf(SIGNUP_STATUSES))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    status = fields.String(
+        validate=validate.OneOf(SIGNUP_STATUSES),
+        metadata={"description": "only requests in this state (pending, approved, rejected)"},
+    )
+    limit = fields.Integer(
+        load_default=50,
+        validate=validate.Range(min=1, max=200),
+        metadata={"description": "page size (1 to 200)"},
+    )
 
 
 class SignupApproveSchema(Schema):
@@ -51,7 +59,7 @@ class SignupApproveSchema(Schema):
 
 class SetPasswordSchema(Schema):
     token = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    password = fields.String(required=True, validate=validate.Length(min=8, max=1024))
+    password = password_field()
 
 
 class SetPasswordResultSchema(Schema):

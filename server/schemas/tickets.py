@@ -38,6 +38,40 @@ class TriageSchema(Schema):
     deadline_at = Instant()
 
 
+class TicketUpdateSchema(Schema):
+    """Only the members given change; each change is one `updated` timeline event with
+    the old and new value of every field it changed."""
+
+    summary = fields.String(validate=validate.Length(min=1, max=200))
+    description = fields.String(validate=TEXT)
+    visibility = fields.String(validate=validate.OneOf(TICKET_VISIBILITIES))
+    unit_id = id_field(allow_none=True, metadata={"description": "a unit of the ticket's block"})
+    manager_id = id_field(allow_none=True, metadata={"description": "an active staff member"})
+    owner_id = id_field(
+        allow_none=True, metadata={"description": "the staff member who owns the ticket"}
+    )
+    department_id = id_field(allow_none=True)
+    deadline_at = fields.AwareDateTime(allow_none=True, metadata={"description": "null clears"})
+
+
+class DuplicateSchema(Schema):
+    duplicate_of = id_field(
+        required=True, metadata={"description": "the ticket to follow instead (visible to you)"}
+    )
+
+
+class MessageListQuerySchema(Schema):
+    cursor = fields.String(
+        validate=validate.Length(max=200),
+        metadata={"description": "`next_cursor` of the previous page"},
+    )
+    limit = fields.Integer(
+        load_default=50,
+        validate=validate.Range(min=1, max=200),
+        metadata={"description": "page size (1 to 200)"},
+    )
+
+
 class StatusChangeSchema(Schema):
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
     reason = fields.String(validate=validate.Length(max=2000))
@@ -73,6 +107,13 @@ class MessageSchema(Schema):
     received_at = fields.DateTime()
 
 
+class MessagePageSchema(Schema):
+    items = fields.List(fields.Nested(MessageSchema))
+    next_cursor = fields.String(
+        allow_none=True, metadata={"description": "pass as `cursor` for the next page; null at end"}
+    )
+
+
 class EventSchema(Schema):
     id = fields.Integer()
     position = fields.Integer()
@@ -105,6 +146,10 @@ class TicketSchema(Schema):
     manager_id = fields.Integer(allow_none=True)
     reporter_id = fields.Integer(allow_none=True)
     addressed_to_id = fields.Integer(allow_none=True)
+    owner_id = fields.Integer(allow_none=True, metadata={"description": "staff owner"})
+    duplicate_of_id = fields.Integer(
+        allow_none=True, metadata={"description": "closed as a duplicate of this ticket"}
+    )
     deadline_at = fields.DateTime(allow_none=True)
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
@@ -127,19 +172,55 @@ class TicketSchema(Schema):
 class TicketDetailSchema(TicketSchema):
     events = fields.List(fields.Nested(EventSchema))
     assignments = fields.List(fields.Nested(AssignmentSchema))
+    duplicate_ids = fields.List(
+        fields.Integer(), metadata={"description": "tickets closed as duplicates of this one"}
+    )
+
+
+def _filter_id(description: str) -> fields.Integer:
+    return id_field(strict=False, metadata={"description": description})
 
 
 class TicketListQuerySchema(Schema):
-    status = fields.String(validate=validate.OneOf(STATUSES))
-    priority = fields.String(validate=validate.OneOf(PRIORITIES))
-    type = fields.String(validate=validate.Length(max=40))
-    department = id_field(strict=False)
-    assignee = id_field(strict=False)
-    q = fields.String(validate=validate.Length(min=1, max=200))
-    updated_since = Instant()
-    sla = fields.String(validate=validate.OneOf(["breached"]))
-    cursor = fields.String(validate=validate.Length(max=100))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    status = fields.String(
+        validate=validate.OneOf(STATUSES), metadata={"description": "one status"}
+    )
+    priority = fields.String(
+        validate=validate.OneOf(PRIORITIES), metadata={"description": "one priority"}
+    )
+    type = fields.String(validate=validate.Length(max=40), metadata={"description": "a type name"})
+    department = _filter_id("tickets of this department")
+    assignee = _filter_id("tickets this contractor is actively assigned to")
+    owner = _filter_id("tickets this staff member owns")
+    manager = _filter_id("tickets this staff member manages")
+    reporter = _filter_id("tickets this user reported")
+    block = _filter_id("tickets of this block")
+    unit = _filter_id("tickets of this unit")
+    q = fields.String(
+        validate=validate.Length(min=1, max=200),
+        metadata={
+            "description": "words to find (each as a prefix, all required) in the ref, "
+            "summary, description, message bodies, reporter's name, block name and "
+            "address and unit name"
+        },
+    )
+    created_after = Instant(metadata={"description": "created at or after"})
+    created_before = Instant(metadata={"description": "created before"})
+    updated_since = Instant(metadata={"description": "updated at or after"})
+    updated_before = Instant(metadata={"description": "updated before"})
+    sla = fields.String(
+        validate=validate.OneOf(["breached"]),
+        metadata={"description": "`breached`: a due time passed or was missed"},
+    )
+    cursor = fields.String(
+        validate=validate.Length(max=100),
+        metadata={"description": "`next_cursor` of the previous page"},
+    )
+    limit = fields.Integer(
+        load_default=50,
+        validate=validate.Range(min=1, max=200),
+        metadata={"description": "page size (1 to 200)"},
+    )
 
 
 class TicketPageSchema(Schema):

@@ -104,6 +104,52 @@ def end_assignment(caller: Caller, ticket_id: int, contractor_id: int) -> Ticket
     return link
 
 
+def end_all_assignments(ticket: Ticket, actor: Caller | None, now) -> None:
+    """A closed ticket has no assignees: end every active assignment (logged, with an
+    `unassigned` event each). A close by the system (payment, included work) logs the
+    end in the name of whoever started the assignment."""
+    active = db.session.scalars(
+        select(TicketContractor)
+        .where(TicketContractor.ticket_id == ticket.id, TicketContractor.active.is_(True))
+        .order_by(TicketContractor.contractor_id)
+    ).all()
+    if not active:
+        return
+    reserve_sequence()  # the assignment rows are already read, but none written yet
+    for link in active:
+        link.active, link.ended_at = False, now
+        started_by = db.session.scalar(
+            select(Assignment.by_id)
+            .where(
+                Assignment.ticket_id == ticket.id,
+                Assignment.contractor_id == link.contractor_id,
+                Assignment.action == "start",
+            )
+            .order_by(Assignment.id.desc())
+            .limit(1)
+        )
+        db.session.add(
+            Assignment(
+                ticket_id=ticket.id,
+                contractor_id=link.contractor_id,
+                action="end",
+                by_id=actor.id if actor is not None else started_by,
+                at=now,
+            )
+        )
+        append_event(
+            ticket,
+            "unassigned",
+            actor,
+            {
+                "contractor_id": link.contractor_id,
+                "contractor_name": link.contractor.name,
+                "reason": "ticket closed",
+            },
+            at=now,
+        )
+
+
 def assignees(ticket: Ticket, *, active_only: bool = True) -> list[TicketContractor]:
     query = (
         select(TicketContractor)

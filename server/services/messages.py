@@ -1,15 +1,20 @@
 """Replies on a ticket, with the automatic status moves of the workflow."""
 
+import base64
+import binascii
+import json
 import uuid
 from datetime import datetime
+
+from sqlalchemy import and_, or_, select
 
 from server.auth import Caller
 from server.db import utcnow
 from server.domain import workflow
-from server.errors import Forbidden
+from server.errors import Forbidden, Invalid
 from server.extensions import db
 from server.models import Device, Message, Ticket
-from server.scope import WRITABLE, get_visible_ticket, is_participant
+from server.scope import WRITABLE, get_visible_ticket, is_participant, message_scope
 from server.services import sla
 from server.services.notify import notify
 from server.services.rules import check_staff_update
@@ -127,3 +132,41 @@ def _publish(
         # changes neither leaves them (the SLA job fixes any a policy change staled).
         sla.refresh(ticket)
     notify(ticket, event, caller, f"New message on {ticket.summary}", body)
+
+
+def visible_messages(caller: Caller, ticket_id: int, cursor: str | None, limit: int) -> dict:
+    """A ticket's messages the caller may read, oldest first (by server arrival), a page
+    at a time; the cursor is the last message's arrival time and id."""
+    ticket = get_visible_ticket(caller, ticket_id)
+    query = select(Message).where(Message.ticket_id == ticket.id, message_scope(caller))
+    if cursor:
+        received_at, message_id = _decode(cursor)
+        query = query.where(
+            or_(
+                Message.received_at > received_at,
+                and_(Message.received_at == received_at, Message.id > message_id),
+            )
+        )
+    rows = db.session.scalars(
+        query.order_by(Message.received_at, Message.id).limit(limit + 1)
+    ).all()
+    items = rows[:limit]
+    next_cursor = _encode(items[-1]) if len(rows) > limit else None
+    return {"items": items, "next_cursor": next_cursor}
+
+
+def _encode(message: Message) -> str:
+    raw = json.dumps([message.received_at.isoformat(), message.id])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        when, message_id = json.loads(raw)
+        received_at = datetime.fromisoformat(when)
+        if received_at.tzinfo is None or not isinstance(message_id, str):
+            raise ValueError
+        return received_at, message_id
+    except (ValueError, TypeError, UnicodeDecodeError, binascii.Error):
+        raise Invalid("The cursor is not valid.", errors={"cursor": ["invalid cursor"]}) from None

@@ -1,5 +1,7 @@
 """Blocks, units, tenancies and certificates: who lives where, and what is certified."""
 
+from datetime import date
+
 from sqlalchemy import or_, select
 
 from server.auth import Caller
@@ -24,12 +26,14 @@ def _check_user(user_id: int | None, roles: tuple[str, ...], field: str) -> None
         raise Invalid(f"Unknown {field}.", errors={field: [f"no {'/'.join(roles)} with this id"]})
 
 
+def _check_department(department_id: int | None) -> None:
+    if department_id is not None and not db.session.get(Department, department_id):
+        raise Invalid("Unknown department.", errors={"department_id": ["unknown department"]})
+
+
 def create_block(caller: Caller, **fields) -> Block:
     _check_user(fields.get("manager_id"), ("staff", "admin"), "manager_id")
-    if fields.get("department_id") is not None and not db.session.get(
-        Department, fields["department_id"]
-    ):
-        raise Invalid("Unknown department.", errors={"department_id": ["unknown department"]})
+    _check_department(fields.get("department_id"))
     block = Block(**fields)
     db.session.add(block)
     db.session.flush()
@@ -39,8 +43,86 @@ def create_block(caller: Caller, **fields) -> Block:
 def get_block(block_id: int) -> Block:
     block = db.session.get(Block, block_id)
     if block is None:
-        raise NotFound("No such block.")
+        raise NotFound("No such block.", code="block_not_found")
     return block
+
+
+def update_block(caller: Caller, block_id: int, changes: dict) -> Block:
+    """Rename a block, move its address, manager, department or access notes. Devices
+    get its tickets again (server.changes), search finds it by its new words."""
+    block = get_block(block_id)
+    if "manager_id" in changes:
+        _check_user(changes["manager_id"], ("staff", "admin"), "manager_id")
+    if "department_id" in changes:
+        _check_department(changes["department_id"])
+    for key, value in changes.items():
+        setattr(block, key, value)
+    db.session.flush()
+    return block
+
+
+def get_unit(unit_id: int) -> Unit:
+    unit = db.session.get(Unit, unit_id)
+    if unit is None:
+        raise NotFound("No such unit.", code="unit_not_found")
+    return unit
+
+
+def units_of(block_id: int) -> list[Unit]:
+    block = get_block(block_id)
+    return db.session.scalars(
+        select(Unit).where(Unit.block_id == block.id).order_by(Unit.name, Unit.id)
+    ).all()
+
+
+def update_unit(caller: Caller, unit_id: int, changes: dict) -> Unit:
+    unit = get_unit(unit_id)
+    for key, value in changes.items():
+        setattr(unit, key, value)
+    db.session.flush()
+    return unit
+
+
+def tenancies_of(unit_id: int) -> list[Tenancy]:
+    """Every tenancy of the unit, ended ones included (the history), newest first."""
+    unit = get_unit(unit_id)
+    return db.session.scalars(
+        select(Tenancy)
+        .where(Tenancy.unit_id == unit.id)
+        .order_by(Tenancy.starts_on.desc(), Tenancy.id.desc())
+    ).all()
+
+
+def end_tenancy(caller: Caller, tenancy_id: int, ends_on: date | None = None) -> Tenancy:
+    """The tenant moves out on `ends_on` (default today; the last day they live there).
+    The row stays: the unit's history and old tickets still name them."""
+    tenancy = db.session.get(Tenancy, tenancy_id, with_for_update=True)
+    if tenancy is None:
+        raise NotFound("No such tenancy.", code="tenancy_not_found")
+    ends_on = ends_on or date.today()
+    if tenancy.ends_on is not None and tenancy.ends_on <= ends_on:
+        raise Conflict(
+            f"This tenancy already ended on {tenancy.ends_on.isoformat()}.", code="tenancy_ended"
+        )
+    if ends_on < tenancy.starts_on:
+        raise Invalid("A tenancy ends after it starts.", errors={"ends_on": ["before starts_on"]})
+    tenancy.ends_on = ends_on
+    db.session.flush()
+    return tenancy
+
+
+def current_tenancies(user_id: int, today: date | None = None) -> list[Tenancy]:
+    """Where a tenant lives today, with unit and block (for /api/me)."""
+    today = today or date.today()
+    return db.session.scalars(
+        select(Tenancy)
+        .where(
+            Tenancy.tenant_id == user_id,
+            Tenancy.starts_on <= today,
+            or_(Tenancy.ends_on.is_(None), Tenancy.ends_on >= today),
+        )
+        .order_by(Tenancy.starts_on, Tenancy.id)
+    ).all()
 
 
 def create_unit(caller: Caller, block_id: int, **fields) -> Unit:
@@ -51,9 +133,7 @@ def create_unit(caller: Caller, block_id: int, **fields) -> Unit:
 
 
 def create_tenancy(caller: Caller, unit_id: int, **fields) -> Tenancy:
-    unit = db.session.get(Unit, unit_id)
-    if unit is None:
-        raise NotFound("No such unit.")
+    unit = get_unit(unit_id)
     _check_user(fields["tenant_id"], ("tenant",), "tenant_id")
     if fields.get("ends_on") and fields["ends_on"] < fields["starts_on"]:
         raise Invalid("A tenancy ends after it starts.", errors={"ends_on": ["before starts_on"]})

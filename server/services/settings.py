@@ -24,6 +24,7 @@ def set_sla_policy(caller: Caller, priority: str, **fields) -> SlaPolicy:
     policy.first_response_minutes = fields.get("first_response_minutes")
     policy.resolution_minutes = fields.get("resolution_minutes")
     policy.warning_percent = fields.get("warning_percent", 80)
+    policy.calendar = fields.get("calendar", "office_hours")
     db.session.add(policy)
     db.session.flush()
     return policy

@@ -11,37 +11,48 @@ from flask import current_app
 from sqlalchemy import select
 
 from server.db import utcnow
-from server.domain.sla import BusinessCalendar, SlaPolicy, SlaState, StatusChange, sla_state
+from server.domain.sla import (
+    BusinessCalendar,
+    SlaPolicy,
+    SlaState,
+    StatusChange,
+    named_calendar,
+    sla_state,
+)
 from server.extensions import db
 from server.models import Holiday, Ticket, TicketEvent
 from server.models import SlaPolicy as SlaPolicyRow
 
 
-@lru_cache(maxsize=8)
-def _calendar(timezone: str, holidays: frozenset) -> BusinessCalendar:
-    return BusinessCalendar(timezone=timezone, holidays=holidays)
+@lru_cache(maxsize=16)
+def _calendar(name: str, timezone: str, holidays: frozenset) -> BusinessCalendar:
+    return named_calendar(name, timezone, holidays)
 
 
-def calendar() -> BusinessCalendar:
-    holidays = frozenset(db.session.scalars(select(Holiday.day)))
-    return _calendar(current_app.config["TIMEZONE"], holidays)
+def calendar(name: str = "office_hours") -> BusinessCalendar:
+    """The calendar a priority's clocks run on (its policy's `calendar`)."""
+    holidays = frozenset(db.session.scalars(select(Holiday.day))) if name != "always" else ()
+    return _calendar(name, current_app.config["TIMEZONE"], frozenset(holidays))
 
 
-def policy_for(priority: str) -> SlaPolicy | None:
+def policy_for(priority: str) -> tuple[SlaPolicy, str] | None:
+    """The priority's targets and the name of its calendar; None without a policy."""
     row = db.session.get(SlaPolicyRow, priority)
     if row is None:
         return None
-    return SlaPolicy(
+    policy = SlaPolicy(
         first_response_seconds=row.first_response_minutes and row.first_response_minutes * 60,
         resolution_seconds=row.resolution_minutes and row.resolution_minutes * 60,
         warning_percent=row.warning_percent,
     )
+    return policy, row.calendar
 
 
 def state(ticket: Ticket, now=None) -> SlaState | None:
-    policy = policy_for(ticket.priority)
-    if policy is None:
+    found = policy_for(ticket.priority)
+    if found is None:
         return None
+    policy, calendar_name = found
     events = db.session.execute(
         select(TicketEvent.created_at, TicketEvent.data)
         .where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "status_changed")
@@ -53,7 +64,7 @@ def state(ticket: Ticket, now=None) -> SlaState | None:
         changes,
         ticket.first_response_at,
         policy,
-        calendar(),
+        calendar(calendar_name),
         now or utcnow(),
     )
 

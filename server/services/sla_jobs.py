@@ -56,9 +56,9 @@ def _recorded(kind: str, clock: str):
 
 
 def _candidates(now: datetime) -> list[int]:
-    calendar = sla.calendar()
     conditions = []
     for policy in db.session.scalars(select(SlaPolicy)):
+        calendar = sla.calendar(policy.calendar)
         for clock, due_column, target_attr, _ in CLOCKS:
             minutes = getattr(policy, target_attr)
             if not minutes:

@@ -12,6 +12,7 @@ from server.extensions import db
 from server.models import Ticket, TicketContractor
 from server.schemas.ids import MAX_ID
 from server.scope import visible_tickets
+from server.search import matching_tickets
 
 
 def encode_cursor(ticket_id: int) -> str:
@@ -28,11 +29,6 @@ def decode_cursor(cursor: str) -> int:
         return ticket_id
     except (ValueError, UnicodeDecodeError, binascii.Error):
         raise Invalid("The cursor is not valid.", errors={"cursor": ["invalid cursor"]}) from None
-
-
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def list_tickets(caller: Caller, filters: dict) -> dict:
@@ -52,17 +48,25 @@ def list_tickets(caller: Caller, filters: dict) -> dict:
                 )
             )
         )
+    for name, column in (
+        ("owner", Ticket.owner_id),
+        ("manager", Ticket.manager_id),
+        ("reporter", Ticket.reporter_id),
+        ("block", Ticket.block_id),
+        ("unit", Ticket.unit_id),
+    ):
+        if filters.get(name) is not None:
+            query = query.where(column == filters[name])
     if filters.get("q"):
-        pattern = _like(filters["q"])
-        query = query.where(
-            or_(
-                Ticket.ref.ilike(pattern, escape="\\"),
-                Ticket.summary.ilike(pattern, escape="\\"),
-                Ticket.description.ilike(pattern, escape="\\"),
-            )
-        )
-    if filters.get("updated_since"):
-        query = query.where(Ticket.updated_at >= filters["updated_since"])
+        query = query.where(Ticket.id.in_(matching_tickets(filters["q"])))
+    for name, condition in (
+        ("created_after", lambda v: Ticket.created_at >= v),
+        ("created_before", lambda v: Ticket.created_at < v),
+        ("updated_since", lambda v: Ticket.updated_at >= v),
+        ("updated_before", lambda v: Ticket.updated_at < v),
+    ):
+        if filters.get(name) is not None:
+            query = query.where(condition(filters[name]))
     if filters.get("sla") == "breached":
         now = utcnow()
         query = query.where(

@@ -13,9 +13,9 @@ from server.extensions import db
 from server.models import Block, Department, Ticket, TicketType, Unit, User
 from server.scope import current_units, get_visible_ticket, is_participant
 from server.services import sla
-from server.services.assignments import start_assignment
+from server.services.assignments import end_all_assignments, start_assignment
 from server.services.counters import next_value
-from server.services.notify import notify
+from server.services.notify import admins_who_want_new_tickets, department_members_of, notify
 from server.services.rules import check_staff, refuse, state_of
 from server.services.timeline import append_event
 
@@ -135,7 +135,15 @@ def report_ticket(caller: Caller, **fields) -> Ticket:
     if role == "contractor":
         start_assignment(ticket, caller.user, caller, check_triage=False)
     sla.refresh(ticket)
-    notify(ticket, event, caller, f"New ticket: {ticket.summary}", ticket.description)
+    notify(
+        ticket,
+        event,
+        caller,
+        f"New ticket: {ticket.summary}",
+        ticket.description,
+        extra_recipients=(*department_members_of(ticket), *admins_who_want_new_tickets()),
+        actor_title=f"We received your report: {ticket.summary}",
+    )
     return ticket
 
 
@@ -163,8 +171,21 @@ def triage(caller: Caller, ticket_id: int, **fields) -> Ticket:
         if key != "deadline_at":
             setattr(ticket, key, value)
     ticket.triaged_at = ticket.triaged_at or utcnow()
-    append_event(ticket, "triaged", caller, {"from": previous, "to": changes}, visibility="team")
+    event = append_event(
+        ticket, "triaged", caller, {"from": previous, "to": changes}, visibility="team"
+    )
     sla.refresh(ticket)
+    moved = changes.get("department_id") not in (None, previous.get("department_id"))
+    notify(
+        ticket,
+        event,
+        caller,
+        f"Triaged ({ticket.priority}): {ticket.summary}",
+        f"Type {ticket.type}, priority {ticket.priority}"
+        + (f", deadline {ticket.deadline_at.isoformat()}" if ticket.deadline_at else "")
+        + ".",
+        extra_recipients=tuple(department_members_of(ticket)) if moved else (),
+    )
     return ticket
 
 
@@ -215,6 +236,9 @@ def apply_status(
     event = append_event(ticket, "status_changed", actor, data, device_time=device_time, at=now)
     title = f"Ticket {status.replace('_', ' ')}: {ticket.summary}"
     notify(ticket, event, actor, title, reason or title)
+    if status == "closed":
+        # Told first (above), then off the ticket: a closed ticket has no assignees.
+        end_all_assignments(ticket, actor, now)
     if status == "resolved" and close_if_due(ticket, now=now):
         return
     sla.refresh(ticket)

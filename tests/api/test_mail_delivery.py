@@ -22,6 +22,11 @@ def text_of(message) -> str:
     return message.get_body(("plain",)).get_content()
 
 
+def replies_to(smtp, user) -> list:
+    """Mail to `user` besides the confirmation of their own report."""
+    return [m for m in smtp.inbox.to(user.email) if "We received your report" not in m["Subject"]]
+
+
 def reply(client, make, ticket, author, body, visibility="public"):
     response = client.post(
         f"/api/tickets/{ticket.id}/messages",
@@ -49,9 +54,14 @@ def test_a_staff_reply_reaches_the_tenant_by_mail_and_in_the_app(app, client, ma
 
     stats = run_once(app)
 
-    assert stats.sent == 2  # the manager heard of the report, the tenant of the reply
-    [mail] = smtp.inbox.to(people.tenant.email)
-    [envelope] = [e for e in smtp.inbox.envelopes if e.rcpt_tos == [people.tenant.email]]
+    # The manager heard of the report, the tenant got its confirmation and the reply.
+    assert stats.sent == 3
+    [mail] = replies_to(smtp, people.tenant)
+    [envelope] = [
+        e
+        for e in smtp.inbox.envelopes
+        if e.rcpt_tos == [people.tenant.email] and b"New message" in e.content
+    ]
     assert mail["To"].addresses[0].display_name == "Zoë Łukasiewicz"
     assert mail["From"] == "Fieldline <fieldline@localhost>"
     assert mail["Subject"] == f"[{ticket.ref}] New message on Leaking tap"
@@ -74,9 +84,11 @@ def test_every_mail_about_a_ticket_threads_under_it(app, client, make, smtp, peo
 
     run_once(app)
 
-    first, second = smtp.inbox.to(people.tenant.email)
-    assert first["Message-ID"] != second["Message-ID"]
-    assert first["References"] == second["References"] == f"<ticket-{ticket.id}@localhost>"
+    confirmation, first, second = smtp.inbox.to(people.tenant.email)
+    assert len({m["Message-ID"] for m in (confirmation, first, second)}) == 3
+    assert {m["References"] for m in (confirmation, first, second)} == {
+        f"<ticket-{ticket.id}@localhost>"
+    }
 
 
 def test_a_tenant_who_switched_notify_me_off_gets_the_reply_in_the_app_only(
@@ -91,7 +103,7 @@ def test_a_tenant_who_switched_notify_me_off_gets_the_reply_in_the_app_only(
     reply(client, make, ticket, people.manager, "We are on it.")
     run_once(app)
 
-    assert smtp.inbox.to(people.tenant.email) == []
+    assert replies_to(smtp, people.tenant) == []
     assert [e["body"] for e in feed(client, make, people.tenant)] == ["We are on it."]
     assert len(smtp.inbox.to(people.manager.email)) == 1  # staff mail is unaffected
 
@@ -133,16 +145,20 @@ def test_mail_is_written_to_a_folder_as_eml_files_when_no_smtp_server_is_configu
     ticket = triaged_ticket(make, people)
     reply(client, make, ticket, people.manager, "Written to disk.")
 
-    assert run_once(app).sent == 2
+    assert run_once(app).sent == 3  # the report (manager, its confirmation), the reply
     assert run_once(app).sent == 0
 
     names = sorted(os.listdir(tmp_path / "mail"))
-    assert len(names) == 2 and all(name.endswith(".eml") for name in names)
+    assert len(names) == 3 and all(name.endswith(".eml") for name in names)
     parsed = []
     for name in names:
         with open(tmp_path / "mail" / name, "rb") as f:
             parsed.append(email.message_from_bytes(f.read(), policy=policy.default))
-    [tenant_mail] = [m for m in parsed if m["To"].addresses[0].addr_spec == people.tenant.email]
+    [tenant_mail] = [
+        m
+        for m in parsed
+        if m["To"].addresses[0].addr_spec == people.tenant.email and "New message" in m["Subject"]
+    ]
     assert tenant_mail["Subject"] == f"[{ticket.ref}] New message on Leaking tap"
     assert tenant_mail["Message-ID"].strip("<>").replace("@", "_") + ".eml" in names
     assert "Written to disk." in text_of(tenant_mail)
@@ -153,12 +169,13 @@ def test_a_line_break_in_a_summary_cannot_add_a_mail_header(app, make, smtp, peo
         people.tenant, people.block, people.unit, summary="Leak\r\nBcc: thief@example.test"
     )
 
-    assert run_once(app).sent == 1
+    assert run_once(app).sent == 2  # the manager, and the tenant's confirmation
 
-    [envelope] = smtp.inbox.envelopes
-    assert envelope.rcpt_tos == [people.manager.email]
-    [mail] = smtp.inbox.messages
-    assert mail["Bcc"] is None
+    assert sorted(e.rcpt_tos[0] for e in smtp.inbox.envelopes) == sorted(
+        [people.manager.email, people.tenant.email]
+    )
+    [mail] = smtp.inbox.to(people.manager.email)
+    assert all(m["Bcc"] is None for m in smtp.inbox.messages)
     assert mail["Subject"] == f"[{ticket.ref}] New ticket: Leak Bcc: thief@example.test"
 
 
@@ -169,9 +186,10 @@ def test_the_smtp_password_never_reaches_the_log_or_the_outbox(app, make, people
     with caplog.at_level(logging.DEBUG):
         stats = run_once(app)
 
-    assert stats.retrying == 1
+    assert stats.retrying == 2  # the manager's mail and the tenant's confirmation
     assert "s3cr3t-pa55" not in caplog.text
     assert "smtp://fieldline:***@127.0.0.1" in caplog.text
     with app.app_context():
-        [row] = db.session.scalars(select(OutboxMessage)).all()
-        assert row.last_error and "s3cr3t-pa55" not in row.last_error
+        rows = db.session.scalars(select(OutboxMessage)).all()
+        assert len(rows) == 2
+        assert all(row.last_error and "s3cr3t-pa55" not in row.last_error for row in rows)

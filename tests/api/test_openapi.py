@@ -23,7 +23,9 @@ def test_every_api_route_is_documented_with_its_methods(app, client):
     spec = client.get("/api/openapi.json").get_json()
     undocumented = []
     for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith("/api/") or rule.endpoint.startswith("api-docs."):
+        if not rule.rule.startswith("/api/") or rule.endpoint.startswith(
+            ("api-docs.", "reference.")
+        ):
             continue
         path = _openapi_path(rule.rule)
         for method in rule.methods - {"HEAD", "OPTIONS"}:
@@ -54,3 +56,28 @@ def test_the_document_is_whole_when_first_read_by_several_requests_at_once(app):
     later = read(None)
     assert all(document == later for document in first)
     assert len(json.loads(later)["paths"]) >= 60
+
+
+def test_every_operation_and_every_parameter_has_a_description(client):
+    spec = client.get("/api/openapi.json").get_json()
+    missing = []
+    for path, item in spec["paths"].items():
+        for parameter in item.get("parameters", []):
+            if not parameter.get("description"):
+                missing.append(f"{path} parameter {parameter['name']}")
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            if not operation.get("summary") or not operation.get("description"):
+                missing.append(f"{method.upper()} {path}")
+            for parameter in operation.get("parameters", []):
+                if not parameter.get("description"):
+                    missing.append(f"{method.upper()} {path} parameter {parameter['name']}")
+    assert missing == []
+
+
+def test_descriptions_say_who_may_call_an_operation(client):
+    paths = client.get("/api/openapi.json").get_json()["paths"]
+    assert "staff or admin" in paths["/api/users"]["get"]["description"]
+    assert "Public: no login needed." in paths["/api/auth/token"]["post"]["description"]
+    assert "Change the caller's password" in paths["/api/me/password"]["post"]["summary"]

@@ -151,3 +151,43 @@ def test_included_tickets_close_when_the_grace_period_after_resolving_has_passed
     [move] = [e for e in closed["events"] if e["kind"] == "status_changed"][-1:]
     assert move["data"]["to"] == "closed" and move["author_role"] == "system"
     assert status(chargeable)["status"] == "resolved"
+
+
+def test_each_priority_runs_on_its_own_calendar(client, make, people):
+    today = utcnow().date()
+    for n in range(4):  # no office hours left anywhere near
+        client.post(
+            "/api/holidays",
+            json={"day": (today + timedelta(days=n)).isoformat(), "name": f"Closed {n}"},
+            headers=make.headers(people.admin),
+        )
+    set_policy(client, make, people, "critical", resolution_minutes=240, calendar="always")
+    set_policy(client, make, people, "high", resolution_minutes=240, calendar="office_hours")
+    due = {}
+    for priority in ("critical", "high"):
+        ticket = make.ticket(people.tenant, people.block, people.unit)
+        response = client.post(
+            f"/api/tickets/{ticket.id}/triage",
+            json={"type": "repair", "priority": priority},
+            headers=make.headers(people.manager),
+        )
+        body = response.get_json()
+        created = datetime.fromisoformat(body["created_at"])
+        due[priority] = datetime.fromisoformat(body["sla_resolution_due_at"]) - created
+    # 24/7 ignores weekends and holidays: four hours after the report, whenever it is.
+    assert timedelta(hours=3, minutes=59) <= due["critical"] <= timedelta(hours=4)
+    assert due["high"] > timedelta(days=3)
+    policies = client.get("/api/sla-policies", headers=make.headers(people.admin)).get_json()
+    assert {p["priority"]: p["calendar"] for p in policies} == {
+        "critical": "always",
+        "high": "office_hours",
+    }
+
+
+def test_an_unknown_calendar_is_422(client, make, people):
+    response = client.put(
+        "/api/sla-policies/critical",
+        json={"resolution_minutes": 60, "calendar": "weekends"},
+        headers=make.headers(people.admin),
+    )
+    assert response.status_code == 422

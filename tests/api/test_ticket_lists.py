@@ -84,14 +84,11 @@ def test_q_searches_ref_summary_and_description(make, desk, listing):
     assert ids(listing(q=make.reload(light).ref)) == [light.id]
 
 
-@pytest.mark.parametrize(
-    ("q", "matching", "other"),
-    [("%", "100% done", "100 done"), ("_", "a_b", "axb"), ("\\", "C:\\temp", "C: temp")],
-)
-def test_q_matches_wildcard_characters_literally(make, desk, listing, q, matching, other):
-    hit = staff_ticket(make, desk, summary=matching, description="-")
-    staff_ticket(make, desk, summary=other, description="-")
-    assert ids(listing(q=q)) == [hit.id]
+@pytest.mark.parametrize(("q", "summary"), [("%", "100% done"), ("_", "a_b"), ("\\", "C:\\temp")])
+def test_q_wildcard_characters_are_no_wildcards(make, desk, listing, q, summary):
+    # Search matches words (letters and digits); punctuation alone matches nothing.
+    staff_ticket(make, desk, summary=summary, description="-")
+    assert ids(listing(q=q)) == []
 
 
 def test_updated_since_returns_tickets_changed_at_or_after_the_instant(client, make, desk, listing):

@@ -36,7 +36,11 @@ def thread(app, make, people, sent):
     make.triage(ticket, people.manager)
     make.message(ticket, people.manager, "We are on it.")
     run_once(app)
-    [notification] = [m for m in sent if m["To"].addresses[0].addr_spec == people.tenant.email]
+    [notification] = [
+        m
+        for m in sent
+        if m["To"].addresses[0].addr_spec == people.tenant.email and "New message" in m["Subject"]
+    ]
     return ticket, notification
 
 

@@ -94,7 +94,9 @@ class LiveServer(Process):
             try:
                 requests.get(f"{self.base}/api/openapi.json", timeout=1)
                 return self
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
+                # Not up yet, or still writing the OpenAPI document (first read, ~1 s
+                # on a busy machine): ask again.
                 if self.process.poll() is not None:
                     break
                 time.sleep(0.1)

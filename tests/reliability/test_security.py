@@ -47,6 +47,20 @@ AGENCY_WIDE = {
     "verify.verify": "public by design: valid / not valid, no personal data",
     "static": "static files",
     "field.field_file": "the field app's public shell files: a file name, not an id",
+    "reference.asset": "the API reference page's files (a name, not an id)",
+    "properties.get_block": "staff read the shared property register; 403 for others",
+    "properties.update_block": "admin only; the property register is agency-wide",
+    "properties.list_units": "staff read the shared property register; 403 for others",
+    "properties.get_unit": "staff read the shared property register; 403 for others",
+    "properties.update_unit": "admin only; the property register is agency-wide",
+    "properties.list_tenancies": "staff read the shared property register; 403 for others",
+    "properties.end_tenancy": "staff maintain tenancies agency-wide; 403 for others",
+    "users.deactivate_user": "admin only",
+    "users.reactivate_user": "admin only",
+    "users.send_password_link": "admin only",
+    "users.get_user": "the user directory (server.scope.user_scope: staff see every "
+    "contractor), checked per role in tests/api/test_ticket_access.py",
+    "users.update_user": "as users.get_user",
 }
 NOT_IDS = {"priority", "kind"}
 
@@ -171,6 +185,8 @@ def request_for(client, method, rule, values, headers, ours):
         "tickets.triage": {"type": "repair", "priority": "high"},
         "tickets.assign": {"contractor_id": ours.contractor.id},
         "tickets.change_status": {"status": "on_hold"},
+        "tickets.update": {"summary": "Edited"},
+        "tickets.mark_duplicate": {"duplicate_of": 1},
         "properties.create_unit": {"name": "Flat 9"},
         "properties.create_tenancy": {"tenant_id": ours.tenant.id, "starts_on": "2026-01-01"},
         "properties.create_certificate": {
@@ -239,6 +255,9 @@ SCOPED = {
     "tickets.assign",
     "tickets.end_assignment",
     "tickets.change_status",
+    "tickets.update",
+    "tickets.mark_duplicate",
+    "tickets.list_messages",
     "attachments.upload",
     "attachments.list_attachments",
     "attachments.download",

@@ -266,18 +266,28 @@ def _triage(caller, ticket_id):
     return tickets.triage(caller, ticket_id, type="repair", priority="normal")
 
 
-def test_status_change_on_a_closed_ticket_is_server_wins_and_corrected_on_next_pull(world):
+def test_status_change_on_a_closed_ticket_is_server_wins_and_the_ticket_stays_off_the_device(
+    world,
+):
     headers = world.headers("carl@x.test")
-    [ticket] = world.pull(headers).get_json()["changes"]["tickets"]["created"]
+    first = world.pull(headers).get_json()
+    [ticket] = first["changes"]["tickets"]["created"]
+    from server.extensions import db
+    from server.models import Ticket
     from server.services import tickets
 
     world.as_staff(tickets.change_status, world.ticket_id, "closed")
-    last = world.pull(headers).get_json()["timestamp"]
+    # Closing ends the assignment, so the ticket leaves the device.
+    second = world.pull(headers, first["timestamp"]).get_json()
+    assert second["changes"]["tickets"]["deleted"] == [str(world.ticket_id)]
+    last = second["timestamp"]
     response = world.push(headers, {"tickets": {"updated": [dict(ticket, status="on_hold")]}}, last)
     assert response.status_code == 200
     assert response.get_json()["conflicts"] == 1
-    back = world.pull(headers, last).get_json()["changes"]["tickets"]["updated"]
-    assert [t["status"] for t in back] == ["closed"]
+    with world.app.app_context():
+        assert db.session.get(Ticket, world.ticket_id).status == "closed"
+    back = world.pull(headers, last).get_json()["changes"]["tickets"]
+    assert back["updated"] == [] and back["created"] == []
 
 
 def test_work_logged_offline_on_a_ticket_unassigned_meanwhile_is_kept(world):

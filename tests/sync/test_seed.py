@@ -25,3 +25,14 @@ def test_seed_command_creates_tickets_that_verify_and_sync(app, runner, client, 
     pulled = client.get("/api/sync/pull", headers={"Authorization": f"Bearer {token}"}).get_json()
     assert len(pulled["changes"]["tickets"]["created"]) == 10
     assert len(pulled["changes"]["time_entries"]["created"]) == 30
+
+
+def test_seeded_tickets_are_found_by_search(app, runner, client, make):
+    assert runner.invoke(args=["seed", "--tickets", "5", "--contractors", "1"]).exit_code == 0
+    with app.app_context():
+        ref, summary = db.session.execute(select(Ticket.ref, Ticket.summary).limit(1)).one()
+    admin = make.headers(make.user("admin"))
+    found = client.get(f"/api/tickets?q={ref}", headers=admin).get_json()["items"]
+    assert [t["ref"] for t in found] == [ref]
+    word = summary.split()[0]
+    assert client.get(f"/api/tickets?q={word}", headers=admin).get_json()["items"]

@@ -314,3 +314,20 @@ def test_events_after_now_are_ignored_so_past_states_can_be_replayed():
 def test_an_unknown_status_is_refused():
     with pytest.raises(ValueError, match="unknown status"):
         StatusChange(london(2025, 6, 2, 10), "waiting_for_parts")
+
+
+def test_a_critical_report_on_sunday_is_due_on_sunday_on_the_always_calendar():
+    from server.domain.sla import named_calendar
+
+    sunday = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
+    always = named_calendar("always", "Europe/London", frozenset({date(2026, 12, 6)}))
+    office = named_calendar("office_hours", "Europe/London", frozenset())
+    assert always.add_business_seconds(sunday, 4 * 3600) == datetime(2026, 12, 6, 14, 0, tzinfo=UTC)
+    assert office.add_business_seconds(sunday, 4 * 3600) == datetime(2026, 12, 7, 13, 0, tzinfo=UTC)
+
+
+def test_an_unknown_calendar_name_is_refused():
+    from server.domain.sla import named_calendar
+
+    with pytest.raises(ValueError):
+        named_calendar("weekends", "Europe/London", frozenset())

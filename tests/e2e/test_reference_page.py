@@ -1,0 +1,34 @@
+"""The API reference page renders in a real browser with every outside request
+blocked: the operations of the OpenAPI document appear, nothing came from a CDN."""
+
+import pytest
+
+playwright = pytest.importorskip("playwright.sync_api")
+CHROMIUM = "/usr/bin/chromium"
+
+
+def test_the_reference_page_renders_offline(live_server, tmp_path):
+    outside = []
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page()
+
+        def only_local(route):
+            if route.request.url.startswith(live_server):
+                return route.continue_()
+            outside.append(route.request.url)
+            return route.abort()
+
+        page.route("**/*", only_local)
+        errors = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(f"{live_server}/api/docs")
+        page.get_by_text("/api/tickets/{ticket_id}/messages", exact=True).first.wait_for(
+            timeout=30000
+        )
+        page.screenshot(path=str(tmp_path / "reference.png"), full_page=False)
+        title = page.locator(".info .title").inner_text()  # with the "OAS 3.1" badge
+        browser.close()
+    assert outside == []
+    assert "Fieldline" in title and "OAS 3.1" in title
+    assert not [e for e in errors if "Content Security Policy" in e]
