@@ -41,6 +41,7 @@ from server.errors import (
 from server.extensions import db
 from server.models import Attachment, Device, Message, PendingUpload, Ticket
 from server.scope import attachment_scope, get_visible_ticket, readable_visibilities
+from server.services import held_work
 from server.services.rules import check_staff_update
 from server.services.timeline import append_event
 from server.storage import StoredBlob, blob_store
@@ -204,13 +205,23 @@ def record_attachment(
             "sha256": attachment.sha256,
             "size": attachment.size,
         },
-        visibility=message.visibility if message else "staff" if awaited_message_id else "public",
+        visibility=_event_visibility(message, awaited_message_id),
         device_time=created_at if device else None,
         device=device,
         at=now,
     )
     db.session.flush()
     return attachment
+
+
+def _event_visibility(message: Message | None, awaited_message_id: str | None) -> str:
+    """As private as the file's message; staff-only while that message has not arrived
+    or is held for review (events are permanent: never more visible than their file)."""
+    if message is None:
+        return "staff" if awaited_message_id else "public"
+    if held_work.status_of("ticket_messages", message.id) in held_work.NOT_COUNTING:
+        return "staff"
+    return message.visibility
 
 
 def add_attachment(

@@ -295,6 +295,10 @@ def test_a_held_replys_files_stay_hidden_from_the_tenant_until_approved(shop, sc
     assert listed(tenant) == []
     assert shop.client.get(f"{url}/photo-late", headers=tenant).status_code == 404
     assert listed(scene.staff) == ["photo-late"]
+    # Its event is as hidden as the held reply: no file name on the tenant's timeline.
+    assert scene.events("attachment_added", shop.tenant) == []
+    [added] = scene.events("attachment_added")
+    assert added["visibility"] == "staff"
 
     assert scene.decide("ticket_messages", reply["id"], "approve").status_code == 200
 
