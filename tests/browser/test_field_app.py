@@ -72,6 +72,7 @@ def test_a_day_offline_then_one_sync(world, serve, phone, axe_source):
     expect(jobs.first).to_contain_text("Due in 2 h")
     check_axe(page, axe_source)
     controlled(page)
+    saved(page)
 
     # No signal: the app still opens, with its jobs.
     phone.set_offline(True)

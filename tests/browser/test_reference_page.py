@@ -1,17 +1,15 @@
 """The API reference page renders in a real browser with every outside request
 blocked: the operations of the OpenAPI document appear, nothing came from a CDN."""
 
-import pytest
 
-playwright = pytest.importorskip("playwright.sync_api")
-CHROMIUM = "/usr/bin/chromium"
-
-
-def test_the_reference_page_renders_offline(live_server, tmp_path):
+def test_the_reference_page_renders_offline(serve, browser, tmp_path):
+    """On the browser tests' one Chromium (a second Playwright in the same worker
+    would refuse to start inside the first one's event loop)."""
+    live_server = serve()
     outside = []
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page()
+    context = browser.new_context()
+    try:
+        page = context.new_page()
 
         def only_local(route):
             if route.request.url.startswith(live_server):
@@ -28,7 +26,8 @@ def test_the_reference_page_renders_offline(live_server, tmp_path):
         )
         page.screenshot(path=str(tmp_path / "reference.png"), full_page=False)
         title = page.locator(".info .title").inner_text()  # with the "OAS 3.1" badge
-        browser.close()
+    finally:
+        context.close()
     assert outside == []
     assert "Fieldline" in title and "OAS 3.1" in title
     assert not [e for e in errors if "Content Security Policy" in e]
