@@ -69,6 +69,17 @@ def login(
 
     The attempt is counted before the password is checked (server.services.throttle),
     and an unknown email costs the same password check as a known one."""
+    user = authenticate(email, password, remote_addr)
+    device = _register_device(user, device_key, device_name, app_version) if device_key else None
+    family = TokenFamily(id=str(uuid.uuid4()), user_id=user.id, device_id=device and device.id)
+    db.session.add(family)
+    db.session.flush()
+    return _token_pair(user, family, device)
+
+
+def authenticate(email: str, password: str, remote_addr: str | None) -> User:
+    """The active user with this email and password; every sign-in (API token, web
+    form) goes through here, so throttling and deactivation are the same for both."""
     email = email.strip().lower()
     throttle.begin_login_attempt(email, remote_addr)
     user = db.session.scalar(select(User).where(User.email == email))
@@ -76,11 +87,24 @@ def login(
     if not valid or user is None or not user.is_active:
         raise NotAuthenticated("Email or password is wrong.", code="invalid_credentials")
     throttle.login_succeeded(email, remote_addr)
-    device = _register_device(user, device_key, device_name, app_version) if device_key else None
-    family = TokenFamily(id=str(uuid.uuid4()), user_id=user.id, device_id=device and device.id)
+    return user
+
+
+def start_browser_session(user: User) -> TokenFamily:
+    """A web session is a token family with no device and no tokens: deactivating the
+    user, changing the password or signing out revokes it like any API login."""
+    family = TokenFamily(id=str(uuid.uuid4()), user_id=user.id, device_id=None)
     db.session.add(family)
     db.session.flush()
-    return _token_pair(user, family, device)
+    return family
+
+
+def end_browser_session(family_id: str) -> None:
+    db.session.execute(
+        update(TokenFamily)
+        .where(TokenFamily.id == family_id, TokenFamily.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoked_reason="signed_out")
+    )
 
 
 def unlock_logins(caller: Caller, user_id: int) -> User:
