@@ -97,6 +97,29 @@ def phone(browser):
     context.close()
 
 
+@pytest.fixture
+def desktop(browser):
+    """A desktop browser context for the console (1440 x 900 CSS px)."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-GB")
+    context.add_init_script(CSP_WATCH)
+    context.set_default_timeout(15000)
+    context.on(
+        "console",
+        lambda m: m.type in ("error", "warning") and print(f"[browser {m.type}] {m.text}"),
+    )
+    yield context
+    context.close()
+
+
+def sign_in(page, base: str, email: str, password: str = PASSWORD) -> None:
+    """Sign in through the one sign-in page, as a person would."""
+    page.goto(base + "/")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+
+
 def new_page(context, throttle: float = THROTTLE):
     page = context.new_page()
     if throttle > 1:
