@@ -1,0 +1,73 @@
+"""The dashboard and the queue: the caller's scope only, roles kept out, bad filters
+answered in words, and a query count that does not grow with the rows shown."""
+
+import pytest
+
+from tests.web.pages import sign_in
+
+
+def _tickets(make, people, count, **fields):
+    return [make.ticket(people.tenant, people.block, people.unit, **fields) for _ in range(count)]
+
+
+@pytest.mark.parametrize("path", ["/dashboard", "/tickets"])
+@pytest.mark.parametrize("role", ["tenant", "contractor"])
+def test_customers_get_the_not_allowed_page(app, people, path, role):
+    client = app.test_client()
+    sign_in(client, getattr(people, role))
+    answer = client.get(path)
+    assert answer.status_code == 403
+    assert "You cannot do this" in answer.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/dashboard", "/tickets"])
+def test_signed_out_visitors_are_sent_to_sign_in(client, path):
+    answer = client.get(path)
+    assert answer.status_code == 303
+    assert answer.headers["Location"] == f"/?next={path}"
+
+
+def test_the_dashboard_shows_a_new_report_and_not_another_blocks(app, make, people):
+    mine = make.ticket(people.tenant, people.block, people.unit, summary="Boiler is cold")
+    other_block = make.block(name="Elsewhere House")
+    other_tenant = make.tenant_in(make.unit(other_block))
+    make.ticket(other_tenant, other_block, summary="Not my block at all")
+    client = app.test_client()
+    sign_in(client, people.manager)
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert "Boiler is cold" in html and f'href="/tickets/{mine.id}"' in html
+    assert "New reports to triage" in html
+    assert "Not my block at all" not in html
+    queue = client.get("/tickets").get_data(as_text=True)
+    assert "Boiler is cold" in queue and "Not my block at all" not in queue
+
+
+def test_a_bad_filter_is_explained_on_the_page(app, people):
+    client = app.test_client()
+    sign_in(client, people.manager)
+    answer = client.get("/tickets?status=exploded&limit=100000")
+    assert answer.status_code == 422
+    html = answer.get_data(as_text=True)
+    assert "There is a problem" in html and 'href="#field-status"' in html
+
+
+def test_the_search_box_finds_by_words(app, make, people):
+    make.ticket(people.tenant, people.block, people.unit, summary="Cracked window pane")
+    make.ticket(people.tenant, people.block, people.unit, summary="Noisy extractor fan")
+    client = app.test_client()
+    sign_in(client, people.manager)
+    html = client.get("/tickets?q=window").get_data(as_text=True)
+    assert "Cracked window pane" in html and "Noisy extractor fan" not in html
+
+
+@pytest.mark.parametrize("path", ["/dashboard", "/tickets"])
+def test_the_query_count_does_not_grow_with_the_rows(app, make, people, queries, path):
+    client = app.test_client()
+    sign_in(client, people.manager)
+    _tickets(make, people, 3)
+    with queries() as few:
+        assert client.get(path).status_code == 200
+    _tickets(make, people, 25)
+    with queries() as many:
+        assert client.get(path).status_code == 200
+    assert many.count == few.count, many.statements[few.count :]
