@@ -167,7 +167,7 @@ def demo_command(host, port, no_serve, walkthrough):
             if part.walkthrough is not None:
                 click.echo(part.walkthrough(base, DEMO_PASSWORD))
         return
-    click.echo(f"Fieldline demo on {base}/api  (API reference: /api/docs)")
+    click.echo(f"Fieldline demo on {base}/  (sign in there; the API: {base}/api/docs)")
     click.echo(f"Database: {app.config['SQLALCHEMY_DATABASE_URI']}")
     click.echo(f"Every demo user's password is: {DEMO_PASSWORD}")
     for role, email, name in logins:
