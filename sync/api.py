@@ -9,6 +9,7 @@ import msgspec
 from flask import current_app, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
+from sqlalchemy import update
 
 from server import json_body
 from server.api.access import accepts_any_content_type, requires
@@ -17,6 +18,7 @@ from server.auth import current_caller
 from server.db import utcnow
 from server.errors import DomainError, Invalid
 from server.extensions import db
+from server.models import Device
 from server.services import attachments as attachment_service
 from sync import attachments, pull, push, records
 
@@ -111,20 +113,17 @@ def _migration(value: str | None) -> dict | None:
     return migration
 
 
-def _seen(caller, *, throttle: bool = False, **fields) -> None:
-    """Update the device registry; for pulls at most every 30 s, so an idle device
-    polling for changes costs no write."""
-    device = caller.device
-    if device is not None:
-        now = utcnow()
-        if throttle and device.last_pull_at and (now - device.last_pull_at).total_seconds() < 30:
-            return
-        device.last_seen_at = now
-        version = request.headers.get("X-App-Version")
-        if version:
-            device.app_version = version[:50]
-        for key, value in fields.items():
-            setattr(device, key, value)
+PULL_STAMP_SECONDS = 30
+
+
+def _seen(device_id: int, **fields) -> None:
+    """Stamp the device registry (last seen, app version, and `fields`) with one
+    UPDATE statement, so nothing of the device object needs reloading."""
+    values = {"last_seen_at": utcnow(), **fields}
+    version = request.headers.get("X-App-Version")
+    if version:
+        values["app_version"] = version[:50]
+    db.session.execute(update(Device).where(Device.id == device_id).values(**values))
 
 
 def in_one_snapshot(view):
@@ -160,10 +159,21 @@ def pull_changes(query):
     result = pull.pull(
         caller, _last_pulled_at(query["last_pulled_at"]), _migration(query["migration"])
     )
-    _seen(caller, throttle=True, last_pull_at=utcnow())
     # Thousands of records: encoded directly by msgspec, several times faster than the
     # json module (the schema above documents the shape).
     body = msgspec.json.encode(result)
+    # The read-only snapshot ends before the device registry is written: an UPDATE in
+    # a REPEATABLE READ snapshot fails (SerializationFailure; SQLite: a stale read
+    # transaction cannot write) when another request of the same device — a retry of
+    # a slow pull, a push — wrote the row meanwhile. In a new transaction it waits.
+    # An idle device polling for changes costs no write: stamped every 30 s at most.
+    device = caller.device
+    device_id, previous = (device.id, device.last_pull_at) if device else (None, None)
+    db.session.commit()
+    now = utcnow()
+    recent = previous is not None and (now - previous).total_seconds() < PULL_STAMP_SECONDS
+    if device_id is not None and not recent:
+        _seen(device_id, last_pull_at=now)
     return current_app.response_class(body, mimetype="application/json")
 
 
@@ -209,7 +219,8 @@ def push_changes(query):
             caller.device.last_error = f"{error.code}: {error.detail}"[:500]
             db.session.commit()
         raise
-    _seen(caller, last_error=None)
+    if caller.device is not None:
+        _seen(caller.device.id, last_error=None)
     return result
 
 
