@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -46,6 +47,17 @@ class TicketType(Base):
     active: Mapped[bool] = mapped_column(default=True)
 
 
+# Predicates of the dashboard's partial indexes (and of its queries, word for word).
+UNTRIAGED = "status = 'new' AND triaged_at IS NULL"
+RESPONSE_CLOCK = (
+    "status IN ('new', 'open') AND first_response_at IS NULL AND sla_response_due_at IS NOT NULL"
+)
+RESOLUTION_CLOCK = (
+    "status IN ('new', 'open') AND first_response_at IS NOT NULL"
+    " AND sla_resolution_due_at IS NOT NULL"
+)
+
+
 class Ticket(Base):
     __tablename__ = "tickets"
     __table_args__ = (
@@ -55,6 +67,26 @@ class Ticket(Base):
         CheckConstraint(f"billing IN {BILLING!r}", name="billing_known"),
         Index("ix_tickets_customer_activity", "last_customer_activity_at"),
         CheckConstraint("duplicate_of_id <> id", name="not_own_duplicate"),
+        # The dashboard's lists walk these small partial indexes in order and stop at
+        # ten (server/services/dashboard.py repeats each predicate, literally).
+        Index(
+            "ix_tickets_untriaged",
+            "id",
+            sqlite_where=text(UNTRIAGED),
+            postgresql_where=text(UNTRIAGED),
+        ),
+        Index(
+            "ix_tickets_response_clock",
+            "sla_response_due_at",
+            sqlite_where=text(RESPONSE_CLOCK),
+            postgresql_where=text(RESPONSE_CLOCK),
+        ),
+        Index(
+            "ix_tickets_resolution_clock",
+            "sla_resolution_due_at",
+            sqlite_where=text(RESOLUTION_CLOCK),
+            postgresql_where=text(RESOLUTION_CLOCK),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -85,6 +117,9 @@ class Ticket(Base):
     resolved_at: Mapped[datetime | None] = mapped_column()
     closed_at: Mapped[datetime | None] = mapped_column()
     last_customer_activity_at: Mapped[datetime | None] = mapped_column()
+    # The last staff message a tenant or contractor can read (public or team): the
+    # dashboard's "waiting for an answer" compares it with the customer's last activity.
+    last_staff_reply_at: Mapped[datetime | None] = mapped_column()
     # Set by billing while an invoice is unpaid: a chargeable ticket closes when paid.
     awaiting_payment: Mapped[bool] = mapped_column(default=False)
     # Set by billing: an invoice is paid in full and none is outstanding (closing rule).

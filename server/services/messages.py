@@ -100,6 +100,8 @@ def _publish(
     previous_status = ticket.status
     new_status = workflow.status_after_reply(ticket.status, caller.role, visibility)
     awaiting_first_response = ticket.first_response_at is None
+    if caller.role in workflow.STAFF_ROLES and visibility in ("public", "team"):
+        ticket.last_staff_reply_at = now
     if caller.role in workflow.STAFF_ROLES and visibility == "public":
         ticket.first_response_at = ticket.first_response_at or now
     else:

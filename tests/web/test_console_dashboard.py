@@ -71,3 +71,36 @@ def test_the_query_count_does_not_grow_with_the_rows(app, make, people, queries,
     with queries() as many:
         assert client.get(path).status_code == 200
     assert many.count == few.count, many.statements[few.count :]
+
+
+def _section(html: str, heading: str) -> str:
+    start = html.index(heading)
+    return html[start : html.index("</section>", start)]
+
+
+def test_waiting_for_an_answer_until_staff_write_to_the_customer(app, make, people):
+    from server.extensions import db
+    from server.services.messages import post_message
+    from tests.factories import as_caller
+
+    ticket = make.ticket(people.tenant, people.block, people.unit, summary="Radiator cold")
+    make.triage(ticket, people.manager)
+    client = app.test_client()
+    sign_in(client, people.manager)
+
+    def waiting() -> bool:
+        html = client.get("/dashboard").get_data(as_text=True)
+        return "Radiator cold" in _section(html, "Waiting for an answer")
+
+    def say(user, visibility):
+        with app.app_context():
+            post_message(as_caller(user), ticket.id, f"A {visibility} word", visibility)
+            db.session.commit()
+
+    assert waiting()  # the tenant's report itself waits for a word from staff
+    say(people.manager, "staff")
+    assert waiting()  # a staff-only note is no answer
+    say(people.manager, "public")
+    assert not waiting()
+    say(people.tenant, "public")
+    assert waiting()
