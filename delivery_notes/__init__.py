@@ -10,7 +10,8 @@ def init_app(app, api) -> None:
     from delivery_notes import stored_pdfs
     from delivery_notes.service import RENDER_CHANNEL
     from delivery_notes.settings import SETTINGS
-    from server import worker
+    from delivery_notes.snapshots import sealed_notes
+    from server import integrity, worker
     from server.cli import prepare_database
     from server.config import declare
 
@@ -20,6 +21,7 @@ def init_app(app, api) -> None:
 
     worker.register_channel(app, RENDER_CHANNEL, stored_pdfs.handle_render_message)
     worker.register_job(app, "delivery_note_pdfs", stored_pdfs.render_job)
+    integrity.register_check(app, sealed_notes)
 
     @app.cli.command("render-delivery-notes")
     @click.option("--limit", default=200, show_default=True, type=int)

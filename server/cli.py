@@ -364,6 +364,9 @@ def outbox_purge_command(channel, status, older_than_days):
     click.echo(f"{count} {status} row(s) purged")
 
 
+from server.backups import backup_command, restore_command  # noqa: E402
+from server.integrity import verify_all_command  # noqa: E402
+
 COMMANDS = (
     serve_command,
     demo_command,
@@ -372,6 +375,9 @@ COMMANDS = (
     seed_command,
     mail_in_command,
     outbox_group,
+    verify_all_command,
+    backup_command,
+    restore_command,
 )
 
 
