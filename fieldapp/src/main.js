@@ -3,8 +3,9 @@
 // syncs with the server (sync.js).
 
 import * as Q from '@nozbe/watermelondb/QueryDescription'
-import { AppError, auth, signIn } from './api.js'
-import { TABLES, openDatabase } from './db.js'
+import { AppError, auth, call, signIn } from './api.js'
+import * as conflicts from './conflicts.js'
+import { TABLES, openDatabase, persist, persistWhenHidden } from './db.js'
 import { files, load, save, uuid } from './store.js'
 import * as sync from './sync.js'
 import { PRIORITY, PRIORITY_RANK, STATUS, fmt, h, replace, sla } from './ui.js'
@@ -39,9 +40,13 @@ async function start() {
   database = openDatabase()
   await sync.init(database)
   sync.onStatus(showStatus)
+  persistWhenHidden(database)
+  // A change is shown once it is on disk: what the list shows survives a closed app.
   database.withChangesForTables(TABLES).subscribe(() => {
+    const saving = persist(database)
     clearTimeout(renderCurrent.pending)
-    renderCurrent.pending = setTimeout(() => {
+    renderCurrent.pending = setTimeout(async () => {
+      await saving
       renderCurrent()
       sync.refreshCounts()
     }, 30)
@@ -225,9 +230,12 @@ async function jobsView() {
   main.dataset.view = 'jobs'
   const list = h('ul', { class: 'jobs', 'aria-label': 'Your jobs' })
   const count = h('p', { class: 'muted' })
-  replace(main, h('div', { class: 'ptr', id: 'ptr', 'aria-hidden': 'true' }, 'Release to sync'), h('h1', {}, 'Your jobs'), count, list, signOutBox())
+  const gone = h('div')
+  replace(main, h('div', { class: 'ptr', id: 'ptr', 'aria-hidden': 'true' }, 'Release to sync'), h('h1', {}, 'Your jobs'), gone, count, list, signOutBox())
   renderCurrent = async () => {
     const tickets = (await database.get('tickets').query().fetch()).map((r) => r._raw)
+    // Conflicts of jobs that have left the phone (closed or unassigned meanwhile).
+    replace(gone, conflicts.ofJobsGone(tickets.map((t) => t.id)).map((c) => conflicts.notice(c, renderCurrent, true)))
     const leaving = new Set(load('leaving', []))
     tickets.sort(byPriorityAndDeadline)
     if (!performance.getEntriesByName('fieldline:jobs-shown').length) performance.mark('fieldline:jobs-shown')
@@ -331,6 +339,7 @@ async function create(table, fields) {
     })
     raw = record._raw
   }, `create-${table}`)
+  await persist(database) // on disk before the caller moves on (a signature, then the job)
   return raw
 }
 
@@ -410,7 +419,7 @@ async function jobView(id) {
         ? notes.map((n) =>
             h('li', {}, h('strong', {}, n.number ? `Delivery note ${n.number}` : 'Delivery note'), ` signed by ${n.signed_by}, ${fmt.when(n.signed_at)}`, pending(n),
               filesById[n.signature_attachment_id] && !filesById[n.signature_attachment_id].sent ? h('span', { class: 'tag tag-pending' }, 'Signature not uploaded yet') : null,
-              n.number && n._status === 'synced' ? h('span', { class: 'tag tag-ok' }, 'PDF ready at the office') : null),
+              n.number && n._status === 'synced' ? h('div', {}, h('button', { type: 'button', onclick: () => openPdf(n) }, `Open ${n.number} (PDF)`)) : null),
           )
         : h('li', { class: 'muted' }, 'Not signed yet.'),
     )
@@ -418,9 +427,31 @@ async function jobView(id) {
   await renderCurrent()
 }
 
+// The signed note's PDF needs the device's bearer token, so it is fetched here and
+// handed to the phone's PDF viewer as a download of an object URL (no CSP change:
+// a download is not a resource the page loads).
+async function openPdf(note) {
+  const path = /^\/api\/tickets\/\d+\/delivery-notes\/[^/]+\.pdf$/.test(note.pdf_url || '')
+    ? note.pdf_url
+    : `/api/tickets/${encodeURIComponent(note.ticket_id)}/delivery-notes/${encodeURIComponent(note.id)}.pdf`
+  toast('Getting the PDF…')
+  try {
+    const response = await call(path)
+    if (response.status === 409) return toast('The office is still preparing this PDF. Try again in a minute.')
+    if (!response.ok) return toast(`The PDF could not be fetched (${response.status}).`)
+    const url = URL.createObjectURL(await response.blob())
+    const link = h('a', { href: url, download: `${note.number}.pdf`, hidden: true })
+    document.body.append(link)
+    link.click()
+    link.remove()
+    setTimeout(() => URL.revokeObjectURL(url), 60000)
+    toast(`${note.number}.pdf downloaded`)
+  } catch (e) {
+    toast(e instanceof AppError && e.kind === 'offline' ? 'The PDF needs a connection. Try again with signal.' : e.message || 'The PDF could not be fetched.')
+  }
+}
+
 function renderHead(el, t) {
-  const conflicts = load('conflicts', {})
-  const conflict = conflicts[t.id]
   const leaving = load('leaving', []).includes(t.id)
   let certificates = []
   let history = []
@@ -431,12 +462,7 @@ function renderHead(el, t) {
     el,
     h('h1', {}, h('span', { class: 'ref' }, t.ref), ' ', t.summary),
     h('p', { class: 'pills' }, pill('priority', t.priority || 'unassigned', PRIORITY[t.priority] || 'No priority'), ' ', pill('status', t.status, STATUS[t.status] || t.status), ' ', slaBadge(t), t._status !== 'synced' ? pending(t) : null),
-    conflict
-      ? h('div', { class: 'notice notice-warn', role: 'status' },
-          h('strong', {}, 'The office changed this. '),
-          `You set the job to “${STATUS[conflict.wanted] || conflict.wanted}”, but it is “${STATUS[conflict.got] || conflict.got}” at the office. `,
-          h('button', { type: 'button', class: 'link', onclick: () => { delete conflicts[t.id]; save('conflicts', conflicts); renderHead(el, t) } }, 'OK, got it'))
-      : null,
+    conflicts.forJob(t.id).map((c) => conflicts.notice(c, () => renderHead(el, t))),
     leaving ? h('p', { class: 'notice notice-warn' }, 'This job is no longer assigned to you. It leaves this phone once your work on it is sent.') : null,
     h(
       'dl',
@@ -687,6 +713,7 @@ function resolveBox(ticketId) {
                   if (!ticket) return
                   toast('Job marked resolved')
                   await database.write(() => ticket.update((r) => { r._setRaw('status', 'resolved') }), 'resolve')
+                  await persist(database)
                   sync.syncNow('resolve')
                 },
               }, 'Mark job resolved'),
