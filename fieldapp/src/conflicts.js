@@ -73,6 +73,11 @@ export function ofJobsGone(presentIds) {
   return Object.entries(stored()).flatMap(([id, list]) => (present.has(id) ? [] : list))
 }
 
+// Not dismissed yet, on every job: the status line's count.
+export function count() {
+  return Object.values(stored()).reduce((n, list) => n + list.length, 0)
+}
+
 export function dismiss(ticketId, key) {
   const all = stored()
   all[ticketId] = (all[ticketId] || []).filter((c) => c.key !== key)

@@ -111,7 +111,8 @@ function showStatus(s) {
   parts.push(h('span', { class: 'st' }, `Last sync: ${s.lastSyncAt ? fmt.ago(s.lastSyncAt) : 'never'}`))
   if (!navigator.onLine || (s.lastErrorKind === 'offline' && !s.syncing)) parts.push(h('span', { class: 'st st-off' }, 'Offline'))
   if (s.lastError && !signedOut) parts.push(h('span', { class: 'st st-error' }, s.lastError))
-  if (s.kept) parts.push(h('span', { class: 'st' }, `The office kept its own version of ${s.kept} change${s.kept === 1 ? '' : 's'}`))
+  const kept = conflicts.count()
+  if (kept) parts.push(h('span', { class: 'st' }, `The office kept its own version of ${kept} change${kept === 1 ? '' : 's'} (see the job${kept === 1 ? '' : 's'})`))
   replace(statusBar, parts)
   document.getElementById('sync-now').disabled = signedOut || s.syncing
   if (signedOut && !location.hash.startsWith('#/signin') && main.dataset.view !== 'signin') route()
@@ -235,7 +236,7 @@ async function jobsView() {
   renderCurrent = async () => {
     const tickets = (await database.get('tickets').query().fetch()).map((r) => r._raw)
     // Conflicts of jobs that have left the phone (closed or unassigned meanwhile).
-    replace(gone, conflicts.ofJobsGone(tickets.map((t) => t.id)).map((c) => conflicts.notice(c, renderCurrent, true)))
+    replace(gone, conflicts.ofJobsGone(tickets.map((t) => t.id)).map((c) => conflicts.notice(c, () => { renderCurrent(); showStatus(sync.status) }, true)))
     const leaving = new Set(load('leaving', []))
     tickets.sort(byPriorityAndDeadline)
     if (!performance.getEntriesByName('fieldline:jobs-shown').length) performance.mark('fieldline:jobs-shown')
@@ -462,7 +463,7 @@ function renderHead(el, t) {
     el,
     h('h1', {}, h('span', { class: 'ref' }, t.ref), ' ', t.summary),
     h('p', { class: 'pills' }, pill('priority', t.priority || 'unassigned', PRIORITY[t.priority] || 'No priority'), ' ', pill('status', t.status, STATUS[t.status] || t.status), ' ', slaBadge(t), t._status !== 'synced' ? pending(t) : null),
-    conflicts.forJob(t.id).map((c) => conflicts.notice(c, () => renderHead(el, t))),
+    conflicts.forJob(t.id).map((c) => conflicts.notice(c, () => { renderHead(el, t); showStatus(sync.status) })),
     leaving ? h('p', { class: 'notice notice-warn' }, 'This job is no longer assigned to you. It leaves this phone once your work on it is sent.') : null,
     h(
       'dl',

@@ -24,7 +24,6 @@ export const status = {
   lastSyncAt: load('lastSyncAt'),
   lastError: load('lastError'),
   lastErrorKind: null,
-  kept: load('kept', 0), // pushed records the office kept its own version of
 }
 
 export function onStatus(fn) {
@@ -168,10 +167,6 @@ async function syncOnce() {
       })
       if (!response.ok) throw await failure(response, 'Sending your work')
       const result = await response.json().catch(() => ({}))
-      if (result.conflicts) {
-        status.kept += result.conflicts
-        save('kept', status.kept)
-      }
       if (result.details && result.details.length) conflicts.remember(result.details, await jobNames(result.details))
       pushed = true
     },

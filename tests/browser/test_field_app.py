@@ -414,9 +414,91 @@ def test_what_the_office_kept_is_shown_on_the_job_and_for_a_job_that_left(world,
     assert [h["minutes"] for h in hours] == [90]
     expect(page.get_by_text("Total 1 h 30 min")).to_be_visible()  # corrected by the pull
 
+    expect(status).to_contain_text("The office kept its own version of 2 changes")
     notice.get_by_role("button", name="OK, got it").click()
     expect(page.get_by_text("Your hours reached the office twice")).to_have_count(0)
+    expect(status).to_contain_text("The office kept its own version of 1 change (see the job)")
     page.reload()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Leaking tap")
     expect(page.get_by_text("Your hours reached the office twice")).to_have_count(0)
+    assert csp_violations(page) == []
+
+
+def test_every_kind_of_conflict_is_said_in_plain_words(world, serve, phone, axe_source):
+    """The push answer's details (each kind as sync.conflicts.describe gives it; the
+    server side is tested in tests/sync/test_conflict_details.py) become notices."""
+    base = serve()
+    tap = str(world.ticket_id)
+    page = new_page(phone)
+    sign_in(page, base)
+    synced(page)
+
+    def detail(kind, table, **extra):
+        return {
+            "ticket_id": tap,
+            "table": table,
+            "id": f"{table}-1",
+            "kind": kind,
+            "code": None,
+            "number": None,
+            "reason": "",
+            "office": {},
+            "phone": {},
+            **extra,
+        }
+
+    details = [
+        detail("held_for_review", "time_entries", code="held_for_review"),
+        detail("delete_refused", "materials"),
+        detail("note_not_applied", "delivery_notes", code="ticket_closed", number="DN-2026-000007"),
+        detail(
+            "note_not_applied",
+            "delivery_notes",
+            id="n-2",
+            code="invoice_refused",
+            number="DN-2026-000008",
+            reason="The unit has no billing account.",
+        ),
+        detail(
+            "edited_again",
+            "ticket_messages",
+            office={"body": "On my way", "visibility": "public"},
+            phone={"body": "On my way, 10 min", "visibility": "team"},
+        ),
+    ]
+    phone.route(
+        "**/api/sync/push*",
+        lambda route: route.fulfill(json={"conflicts": len(details), "details": details}),
+    )
+    open_job(page, "Leaking tap")
+    page.get_by_label("Reply").fill("On my way")
+    page.get_by_role("button", name="Send reply").click()
+    page.get_by_role("button", name="Sync now").click()
+    synced(page)
+
+    notices = page.get_by_role("status").filter(has_text="The office changed this")
+    expect(notices).to_have_count(5)
+    expect(notices.nth(0)).to_contain_text(
+        "Your hours reached the office after you were taken off this job. The office will "
+        "check it before it counts."
+    )
+    expect(notices.nth(1)).to_contain_text("You deleted a material, but the office keeps")
+    expect(notices.nth(2)).to_contain_text(
+        "The office had already closed this job when your delivery note DN-2026-000007 "
+        "arrived. The note is kept; the job stays closed."
+    )
+    expect(notices.nth(3)).to_contain_text(
+        "Your delivery note DN-2026-000008 is kept, but the office could not act on it: "
+        "the unit has no billing account."
+    )
+    expect(notices.nth(4)).to_contain_text("Your message reached the office twice")
+    expect(notices.nth(4).get_by_role("row", name=re.compile("Message"))).to_contain_text(
+        "On my way, 10 min"
+    )
+    expect(notices.nth(4).get_by_role("row", name=re.compile("Who sees it"))).to_contain_text(
+        "Public"
+    )
+    status = page.get_by_role("status").filter(has_text="Last sync")
+    expect(status).to_contain_text("The office kept its own version of 5 changes")
+    check_axe(page, axe_source)
     assert csp_violations(page) == []
