@@ -5,6 +5,7 @@
 import * as Q from '@nozbe/watermelondb/QueryDescription'
 import { AppError, auth, call, signIn } from './api.js'
 import * as conflicts from './conflicts.js'
+import * as photos from './photos.js'
 import { TABLES, openDatabase, persist, persistWhenHidden } from './db.js'
 import { files, load, save, uuid } from './store.js'
 import * as sync from './sync.js'
@@ -399,7 +400,10 @@ async function jobView(id) {
         : h('li', { class: 'muted' }, 'No materials yet.'),
     )
     const signatureIds = new Set(notes.map((n) => n.signature_attachment_id))
-    await renderPhotos(lists.photos, attachments.filter((a) => !signatureIds.has(a.id)))
+    const local = Object.fromEntries((await files.all()).map((f) => [f.id, f]))
+    const jobPhotos = attachments.filter((a) => !signatureIds.has(a.id) && !a.message_id)
+    replace(lists.photos, jobPhotos.length ? photos.items(jobPhotos, local) : h('li', { class: 'muted' }, 'No photos yet.'))
+    const ofMessage = (m) => attachments.filter((a) => a.message_id === m.id)
     replace(
       lists.messages,
       messages.length
@@ -409,11 +413,12 @@ async function jobView(id) {
               { class: `msg msg-${m.visibility} role-${m.author_role || 'contractor'}` },
               h('p', { class: 'msg-meta' }, h('span', { class: `badge badge-${m.visibility}` }, m.visibility === 'team' ? 'Team' : 'Public'), ` ${m.author_name || 'You'}`, m.author_role ? ` (${m.author_role})` : '', h('span', { class: 'muted' }, ` ${fmt.when(m.created_at)}`), pending(m)),
               h('p', { class: 'msg-body' }, m.body),
+              ofMessage(m).length ? h('ul', { class: 'photos', 'aria-label': 'Photos with this message' }, photos.items(ofMessage(m), local)) : null,
             ),
           )
         : h('li', { class: 'muted' }, 'No messages yet.'),
     )
-    const filesById = Object.fromEntries((await files.all()).map((f) => [f.id, f]))
+    const filesById = local
     replace(
       lists.notes,
       notes.length
@@ -587,40 +592,12 @@ function materialForm(ticketId) {
   )
 }
 
-async function digest(bytes) {
-  const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes))
-  const hex = [...hash].map((b) => b.toString(16).padStart(2, '0')).join('')
-  let bin = ''
-  for (const b of hash) bin += String.fromCharCode(b)
-  return { hex, b64: btoa(bin) }
-}
-
-// A file kept on the phone until uploaded, and its attachments record.
-async function attach(ticketId, bytes, type, name) {
-  const id = uuid()
-  const { hex, b64 } = await digest(bytes)
-  await files.put(id, { bytes, type, digest: b64, name, ticketId })
-  await create('attachments', { id, ticket_id: ticketId, message_id: null, filename: name, content_type: type, sha256: hex, size: bytes.byteLength, uploaded: false })
-  return id
-}
-
-// Phone photos are large: scale to at most 1600 px as JPEG before keeping them.
-async function shrink(file) {
-  try {
-    const bitmap = await createImageBitmap(file)
-    const scale = Math.min(1, 1600 / Math.max(bitmap.width, bitmap.height))
-    if (scale === 1 && file.size < 1.5e6 && (file.type === 'image/jpeg' || file.type === 'image/png')) {
-      return { bytes: await file.arrayBuffer(), type: file.type }
-    }
-    const canvas = document.createElement('canvas')
-    canvas.width = Math.round(bitmap.width * scale)
-    canvas.height = Math.round(bitmap.height * scale)
-    canvas.getContext('2d').drawImage(bitmap, 0, 0, canvas.width, canvas.height)
-    const blob = await new Promise((resolve) => canvas.toBlob(resolve, 'image/jpeg', 0.82))
-    return { bytes: await blob.arrayBuffer(), type: 'image/jpeg' }
-  } catch (e) {
-    return { bytes: await file.arrayBuffer(), type: file.type || 'application/octet-stream' }
-  }
+// A file kept on the phone until uploaded, and its attachments record (on a message
+// when `messageId` is given).
+async function attach(ticketId, bytes, type, name, messageId = null) {
+  const record = await photos.keep(ticketId, bytes, type, name, messageId)
+  await create('attachments', record)
+  return record.id
 }
 
 function photoInput(ticketId) {
@@ -630,34 +607,12 @@ function photoInput(ticketId) {
     input.value = ''
     for (const file of chosen) {
       toast('Photo saved')
-      const { bytes, type } = await shrink(file)
-      const ext = type === 'image/png' ? 'png' : 'jpg'
-      await attach(ticketId, bytes, type, `photo-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}.${ext}`)
+      const { bytes, type } = await photos.shrink(file)
+      await attach(ticketId, bytes, type, photos.name(type))
     }
     sync.refreshCounts()
   })
   return h('div', { class: 'field' }, h('label', { for: 'photo', class: 'button secondary' }, 'Take or add a photo'), input)
-}
-
-const objectUrls = new Map()
-
-async function renderPhotos(el, attachments) {
-  const local = Object.fromEntries((await files.all()).map((f) => [f.id, f]))
-  replace(
-    el,
-    attachments.length
-      ? attachments.map((a) => {
-          const f = local[a.id]
-          let img = null
-          if (f && f.bytes) {
-            if (!objectUrls.has(a.id)) objectUrls.set(a.id, URL.createObjectURL(new Blob([f.bytes], { type: f.type })))
-            img = h('img', { src: objectUrls.get(a.id), alt: `Photo ${a.filename}`, width: 96, height: 96 })
-          }
-          const state = f && f.failed ? h('span', { class: 'tag tag-bad' }, f.failed) : f && !f.sent ? h('span', { class: 'tag tag-pending' }, 'Waiting to upload') : a.uploaded ? h('span', { class: 'tag tag-ok' }, 'Uploaded') : h('span', { class: 'tag' }, 'At the office')
-          return h('li', {}, img || h('span', { class: 'ph' }, 'Photo'), h('span', { class: 'ph-name' }, a.filename), state)
-        })
-      : h('li', { class: 'muted' }, 'No photos yet.'),
-  )
 }
 
 function replyForm(ticketId) {
@@ -665,6 +620,20 @@ function replyForm(ticketId) {
   const pub = h('input', { type: 'radio', name: 'visibility', id: 'vis-public', value: 'public', checked: true })
   const team = h('input', { type: 'radio', name: 'visibility', id: 'vis-team', value: 'team' })
   const errors = h('div')
+  // Photos for this message: shrunk when chosen, kept with the message when it is sent.
+  let chosen = []
+  const chosenList = h('p', { class: 'muted', id: 'reply-photos', 'aria-live': 'polite' })
+  const showChosen = () => replace(chosenList, chosen.length ? `${chosen.length} photo${chosen.length === 1 ? '' : 's'} with this message: ${chosen.map((c) => c.name).join(', ')}` : '')
+  const photo = h('input', { id: 'reply-photo', type: 'file', accept: 'image/*', capture: 'environment', class: 'file', multiple: true })
+  photo.addEventListener('change', async () => {
+    const picked = [...photo.files]
+    photo.value = ''
+    for (const file of picked) {
+      const { bytes, type } = await photos.shrink(file)
+      chosen.push({ bytes, type, name: photos.name(type, chosen.length + 1) })
+    }
+    showChosen()
+  })
   return h(
     'form',
     {
@@ -676,13 +645,20 @@ function replyForm(ticketId) {
           return body.focus()
         }
         replace(errors)
-        toast('Message saved')
-        await create('ticket_messages', { id: uuid(), ticket_id: ticketId, body: body.value.trim(), visibility: team.checked ? 'team' : 'public', author_id: null, author_name: null, author_role: 'contractor' })
+        toast(chosen.length ? 'Message and photos saved' : 'Message saved')
+        const messageId = uuid()
+        const withPhotos = chosen
+        chosen = []
+        showChosen()
+        await create('ticket_messages', { id: messageId, ticket_id: ticketId, body: body.value.trim(), visibility: team.checked ? 'team' : 'public', author_id: null, author_name: null, author_role: 'contractor' })
         body.value = ''
+        for (const p of withPhotos) await attach(ticketId, p.bytes, p.type, p.name, messageId)
+        if (withPhotos.length) sync.refreshCounts()
       },
     },
     errors,
     field('reply', 'Reply', body),
+    h('div', { class: 'field' }, h('label', { for: 'reply-photo', class: 'button secondary' }, 'Add a photo to this message'), photo, chosenList),
     h('fieldset', { class: 'radios' }, h('legend', {}, 'Who sees it'),
       h('div', { class: 'check' }, pub, h('label', { for: 'vis-public' }, 'Public: the tenant and the office')),
       h('div', { class: 'check' }, team, h('label', { for: 'vis-team' }, 'Team: the office only'))),

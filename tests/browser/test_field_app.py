@@ -502,3 +502,41 @@ def test_every_kind_of_conflict_is_said_in_plain_words(world, serve, phone, axe_
     expect(status).to_contain_text("The office kept its own version of 5 changes")
     check_axe(page, axe_source)
     assert csp_violations(page) == []
+
+
+def test_a_photo_sent_with_a_message_reaches_the_office_on_that_message(world, serve, phone):
+    base = serve()
+    api = Api(base)
+    page = new_page(phone)
+    sign_in(page, base)
+    synced(page)
+    phone.set_offline(True)
+    open_job(page, "Leaking tap")
+    page.get_by_label("Reply").fill("Found this behind the panel.")
+    page.get_by_label("Add a photo to this message").set_input_files(
+        files=[{"name": "panel.png", "mimeType": "image/png", "buffer": make_png(80, 60)}]
+    )
+    expect(page.get_by_text("1 photo with this message")).to_be_visible()
+    page.get_by_role("button", name="Send reply").click()
+    with_message = page.get_by_role("list", name="Photos with this message")
+    expect(with_message.get_by_role("img")).to_have_count(1)
+    expect(with_message).to_contain_text("Waiting to upload")
+    expect(page.get_by_text("No photos yet.")).to_be_visible()  # not among the job's photos
+    page.reload()  # at once, offline: message and photo are on the phone
+    expect(page.get_by_role("list", name="Photos with this message")).to_contain_text(
+        "Waiting to upload"
+    )
+
+    phone.set_offline(False)
+    page.get_by_role("button", name="Sync now").click()
+    synced(page)
+    expect(page.get_by_role("list", name="Photos with this message")).to_contain_text("Uploaded")
+    changes = api.pull()
+    [message] = [
+        m
+        for m in of_ticket(changes, "ticket_messages", world.ticket_id)
+        if m["body"] == "Found this behind the panel."
+    ]
+    [photo] = of_ticket(changes, "attachments", world.ticket_id)
+    assert photo["message_id"] == message["id"] and photo["uploaded"]
+    assert csp_violations(page) == []
