@@ -195,7 +195,8 @@ def _apply_effect(
     ):
         return
     if ticket.status == "closed":
-        _conflict(ticket, caller, device, note, "The ticket was already closed; it stays closed.")
+        reason = "The ticket was already closed; it stays closed."
+        _conflict(ticket, caller, device, note, reason, code="ticket_closed")
         return
     if ticket.billing == "chargeable":
         try:

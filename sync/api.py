@@ -66,8 +66,29 @@ class PushQuerySchema(Schema):
     )
 
 
+class ConflictSchema(Schema):
+    ticket_id = fields.String()
+    table = fields.String(metadata={"description": "the device table of the record"})
+    id = fields.String(metadata={"description": "the record's id (the ticket's for a status)"})
+    kind = fields.String(
+        metadata={
+            "description": "`edited_again`, `delete_refused`, `status_refused`, "
+            "`held_for_review` or `note_not_applied` (docs/SYNC.md)"
+        }
+    )
+    code = fields.String(allow_none=True, metadata={"description": "a finer reason, if any"})
+    number = fields.String(allow_none=True, metadata={"description": "a delivery note's number"})
+    reason = fields.String(metadata={"description": "why, in English"})
+    office = fields.Dict(metadata={"description": "the values that stand, where they differ"})
+    phone = fields.Dict(metadata={"description": "the pushed values that were not taken"})
+
+
 class PushResponseSchema(Schema):
     conflicts = fields.Integer(metadata={"description": "records resolved server-wins"})
+    details = fields.List(
+        fields.Nested(ConflictSchema),
+        metadata={"description": "each conflict this push recorded, for the device to show"},
+    )
 
 
 class AttachmentUploadSchema(Schema):

@@ -6,7 +6,10 @@ server-wins, recorded as `sync_conflict` events that staff see, and corrected on
 the device's next pull (the recorded row is restamped so the pull carries it).
 """
 
-from sqlalchemy import literal, select, union_all
+import json
+from contextlib import contextmanager
+
+from sqlalchemy import event, literal, select, union_all
 
 from delivery_notes import service as delivery_note_service
 from delivery_notes.models import DeliveryNote
@@ -22,6 +25,7 @@ from server.models import (
     Message,
     Ticket,
     TicketContractor,
+    TicketEvent,
     TimeEntry,
 )
 from server.scope import ticket_scope, visible_tickets
@@ -145,6 +149,12 @@ class Push:
         self.standings: dict[int, held_work.Standing] = {}
 
     def apply(self) -> dict:
+        with conflict_events() as recorded:
+            conflicts_count = self._apply()
+        details = [conflicts.describe(e.ticket_id, json.loads(e.data)) for e in recorded]
+        return {"conflicts": conflicts_count, "details": details}
+
+    def _apply(self) -> int:
         take_conflict_count()  # counted from here: what this push records
         self._load_tickets()
         self.standings = held_work.standings(self.caller, self.heads)
@@ -172,7 +182,7 @@ class Push:
             self.device.last_push_at = utcnow()
         # Every conflict recorded (here, by the note service, by billing's refusals) went
         # through record_conflict, which also counted it on the device.
-        return {"conflicts": take_conflict_count()}
+        return take_conflict_count()
 
     def _load_tickets(self) -> None:
         ids, count = set(), 0
@@ -325,6 +335,7 @@ class Push:
                 "table": table,
                 "id": recorded.id,
                 "columns": changed,
+                "recorded": conflicts.jsonable({c: recorded_values[c] for c in changed}),
                 "pushed": conflicts.jsonable(data),
             },
         )
@@ -369,12 +380,38 @@ class Push:
             ticket,
             f"The device set status {target!r}, refused: {reason}. The server's "
             f"status {ticket.status!r} stands.",
-            {"table": "tickets", "id": str(ticket.id), "pushed": {"status": target}},
+            {
+                "table": "tickets",
+                "id": str(ticket.id),
+                "reason": reason,
+                "pushed": {"status": target},
+                "recorded": {"status": ticket.status},
+            },
         )
         stamp(ticket)
 
     def _conflict(self, ticket: Ticket, detail: str, data: dict) -> None:
         record_conflict(ticket, self.caller, {"detail": detail, **data}, self.device)
+
+
+@contextmanager
+def conflict_events():
+    """The `sync_conflict` events added to the session inside the block, whoever adds
+    them (this push, the note service, held work, billing's refusals): what the device
+    is told about each. Events of a savepoint rolled back are left out."""
+    session = db.session()
+    added = []
+
+    def watch(_session, instance):
+        if isinstance(instance, TicketEvent) and instance.kind == "sync_conflict":
+            added.append(instance)
+
+    event.listen(session, "transient_to_pending", watch)
+    try:
+        yield added
+    finally:
+        event.remove(session, "transient_to_pending", watch)
+        added[:] = [e for e in added if e in session]
 
 
 def push(caller: Caller, changes, max_records: int) -> dict:

@@ -112,3 +112,32 @@ export function openDatabase(name = 'fieldline') {
   })
   return new Database({ adapter, modelClasses })
 }
+
+// LokiJS keeps the database in memory and writes IndexedDB on a 0.5 s autosave timer:
+// an app closed within that half second would lose the last tap. The app saves at once
+// after each change (the views wait for it before showing the change) and when the
+// page is hidden. WatermelonDB 0.28 (pinned) does not expose its Loki instance, so it
+// is reached through the adapter's synchronous worker; should that path change, the
+// autosave timer still saves within 0.5 s.
+function lokiOf(database) {
+  try {
+    const adapter = database.adapter.underlyingAdapter || database.adapter
+    return adapter._dispatcher._worker._bridge.driver.loki || null
+  } catch (e) {
+    return null
+  }
+}
+
+export function persist(database) {
+  const loki = lokiOf(database)
+  if (!loki) return Promise.resolve(false)
+  return new Promise((resolve) => loki.saveDatabase((error) => resolve(!error)))
+}
+
+export function persistWhenHidden(database) {
+  const now = () => persist(database)
+  window.addEventListener('pagehide', now)
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'hidden') now()
+  })
+}

@@ -3,8 +3,10 @@
 // syncs with the server (sync.js).
 
 import * as Q from '@nozbe/watermelondb/QueryDescription'
-import { AppError, auth, signIn } from './api.js'
-import { TABLES, openDatabase } from './db.js'
+import { AppError, auth, call, signIn } from './api.js'
+import * as conflicts from './conflicts.js'
+import * as photos from './photos.js'
+import { TABLES, openDatabase, persist, persistWhenHidden } from './db.js'
 import { files, load, save, uuid } from './store.js'
 import * as sync from './sync.js'
 import { PRIORITY, PRIORITY_RANK, STATUS, fmt, h, replace, sla } from './ui.js'
@@ -39,9 +41,13 @@ async function start() {
   database = openDatabase()
   await sync.init(database)
   sync.onStatus(showStatus)
+  persistWhenHidden(database)
+  // A change is shown once it is on disk: what the list shows survives a closed app.
   database.withChangesForTables(TABLES).subscribe(() => {
+    const saving = persist(database)
     clearTimeout(renderCurrent.pending)
-    renderCurrent.pending = setTimeout(() => {
+    renderCurrent.pending = setTimeout(async () => {
+      await saving
       renderCurrent()
       sync.refreshCounts()
     }, 30)
@@ -106,7 +112,8 @@ function showStatus(s) {
   parts.push(h('span', { class: 'st' }, `Last sync: ${s.lastSyncAt ? fmt.ago(s.lastSyncAt) : 'never'}`))
   if (!navigator.onLine || (s.lastErrorKind === 'offline' && !s.syncing)) parts.push(h('span', { class: 'st st-off' }, 'Offline'))
   if (s.lastError && !signedOut) parts.push(h('span', { class: 'st st-error' }, s.lastError))
-  if (s.kept) parts.push(h('span', { class: 'st' }, `The office kept its own version of ${s.kept} change${s.kept === 1 ? '' : 's'}`))
+  const kept = conflicts.count()
+  if (kept) parts.push(h('span', { class: 'st' }, `The office kept its own version of ${kept} change${kept === 1 ? '' : 's'} (see the job${kept === 1 ? '' : 's'})`))
   replace(statusBar, parts)
   document.getElementById('sync-now').disabled = signedOut || s.syncing
   if (signedOut && !location.hash.startsWith('#/signin') && main.dataset.view !== 'signin') route()
@@ -225,9 +232,12 @@ async function jobsView() {
   main.dataset.view = 'jobs'
   const list = h('ul', { class: 'jobs', 'aria-label': 'Your jobs' })
   const count = h('p', { class: 'muted' })
-  replace(main, h('div', { class: 'ptr', id: 'ptr', 'aria-hidden': 'true' }, 'Release to sync'), h('h1', {}, 'Your jobs'), count, list, signOutBox())
+  const gone = h('div')
+  replace(main, h('div', { class: 'ptr', id: 'ptr', 'aria-hidden': 'true' }, 'Release to sync'), h('h1', {}, 'Your jobs'), gone, count, list, signOutBox())
   renderCurrent = async () => {
     const tickets = (await database.get('tickets').query().fetch()).map((r) => r._raw)
+    // Conflicts of jobs that have left the phone (closed or unassigned meanwhile).
+    replace(gone, conflicts.ofJobsGone(tickets.map((t) => t.id)).map((c) => conflicts.notice(c, () => { renderCurrent(); showStatus(sync.status) }, true)))
     const leaving = new Set(load('leaving', []))
     tickets.sort(byPriorityAndDeadline)
     if (!performance.getEntriesByName('fieldline:jobs-shown').length) performance.mark('fieldline:jobs-shown')
@@ -331,6 +341,7 @@ async function create(table, fields) {
     })
     raw = record._raw
   }, `create-${table}`)
+  await persist(database) // on disk before the caller moves on (a signature, then the job)
   return raw
 }
 
@@ -389,7 +400,10 @@ async function jobView(id) {
         : h('li', { class: 'muted' }, 'No materials yet.'),
     )
     const signatureIds = new Set(notes.map((n) => n.signature_attachment_id))
-    await renderPhotos(lists.photos, attachments.filter((a) => !signatureIds.has(a.id)))
+    const local = Object.fromEntries((await files.all()).map((f) => [f.id, f]))
+    const jobPhotos = attachments.filter((a) => !signatureIds.has(a.id) && !a.message_id)
+    replace(lists.photos, jobPhotos.length ? photos.items(jobPhotos, local) : h('li', { class: 'muted' }, 'No photos yet.'))
+    const ofMessage = (m) => attachments.filter((a) => a.message_id === m.id)
     replace(
       lists.messages,
       messages.length
@@ -399,18 +413,19 @@ async function jobView(id) {
               { class: `msg msg-${m.visibility} role-${m.author_role || 'contractor'}` },
               h('p', { class: 'msg-meta' }, h('span', { class: `badge badge-${m.visibility}` }, m.visibility === 'team' ? 'Team' : 'Public'), ` ${m.author_name || 'You'}`, m.author_role ? ` (${m.author_role})` : '', h('span', { class: 'muted' }, ` ${fmt.when(m.created_at)}`), pending(m)),
               h('p', { class: 'msg-body' }, m.body),
+              ofMessage(m).length ? h('ul', { class: 'photos', 'aria-label': 'Photos with this message' }, photos.items(ofMessage(m), local)) : null,
             ),
           )
         : h('li', { class: 'muted' }, 'No messages yet.'),
     )
-    const filesById = Object.fromEntries((await files.all()).map((f) => [f.id, f]))
+    const filesById = local
     replace(
       lists.notes,
       notes.length
         ? notes.map((n) =>
             h('li', {}, h('strong', {}, n.number ? `Delivery note ${n.number}` : 'Delivery note'), ` signed by ${n.signed_by}, ${fmt.when(n.signed_at)}`, pending(n),
               filesById[n.signature_attachment_id] && !filesById[n.signature_attachment_id].sent ? h('span', { class: 'tag tag-pending' }, 'Signature not uploaded yet') : null,
-              n.number && n._status === 'synced' ? h('span', { class: 'tag tag-ok' }, 'PDF ready at the office') : null),
+              n.number && n._status === 'synced' ? h('div', {}, h('button', { type: 'button', onclick: () => openPdf(n) }, `Open ${n.number} (PDF)`)) : null),
           )
         : h('li', { class: 'muted' }, 'Not signed yet.'),
     )
@@ -418,9 +433,31 @@ async function jobView(id) {
   await renderCurrent()
 }
 
+// The signed note's PDF needs the device's bearer token, so it is fetched here and
+// handed to the phone's PDF viewer as a download of an object URL (no CSP change:
+// a download is not a resource the page loads).
+async function openPdf(note) {
+  const path = /^\/api\/tickets\/\d+\/delivery-notes\/[^/]+\.pdf$/.test(note.pdf_url || '')
+    ? note.pdf_url
+    : `/api/tickets/${encodeURIComponent(note.ticket_id)}/delivery-notes/${encodeURIComponent(note.id)}.pdf`
+  toast('Getting the PDF…')
+  try {
+    const response = await call(path)
+    if (response.status === 409) return toast('The office is still preparing this PDF. Try again in a minute.')
+    if (!response.ok) return toast(`The PDF could not be fetched (${response.status}).`)
+    const url = URL.createObjectURL(await response.blob())
+    const link = h('a', { href: url, download: `${note.number}.pdf`, hidden: true })
+    document.body.append(link)
+    link.click()
+    link.remove()
+    setTimeout(() => URL.revokeObjectURL(url), 60000)
+    toast(`${note.number}.pdf downloaded`)
+  } catch (e) {
+    toast(e instanceof AppError && e.kind === 'offline' ? 'The PDF needs a connection. Try again with signal.' : e.message || 'The PDF could not be fetched.')
+  }
+}
+
 function renderHead(el, t) {
-  const conflicts = load('conflicts', {})
-  const conflict = conflicts[t.id]
   const leaving = load('leaving', []).includes(t.id)
   let certificates = []
   let history = []
@@ -431,12 +468,7 @@ function renderHead(el, t) {
     el,
     h('h1', {}, h('span', { class: 'ref' }, t.ref), ' ', t.summary),
     h('p', { class: 'pills' }, pill('priority', t.priority || 'unassigned', PRIORITY[t.priority] || 'No priority'), ' ', pill('status', t.status, STATUS[t.status] || t.status), ' ', slaBadge(t), t._status !== 'synced' ? pending(t) : null),
-    conflict
-      ? h('div', { class: 'notice notice-warn', role: 'status' },
-          h('strong', {}, 'The office changed this. '),
-          `You set the job to “${STATUS[conflict.wanted] || conflict.wanted}”, but it is “${STATUS[conflict.got] || conflict.got}” at the office. `,
-          h('button', { type: 'button', class: 'link', onclick: () => { delete conflicts[t.id]; save('conflicts', conflicts); renderHead(el, t) } }, 'OK, got it'))
-      : null,
+    conflicts.forJob(t.id).map((c) => conflicts.notice(c, () => { renderHead(el, t); showStatus(sync.status) })),
     leaving ? h('p', { class: 'notice notice-warn' }, 'This job is no longer assigned to you. It leaves this phone once your work on it is sent.') : null,
     h(
       'dl',
@@ -560,40 +592,12 @@ function materialForm(ticketId) {
   )
 }
 
-async function digest(bytes) {
-  const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes))
-  const hex = [...hash].map((b) => b.toString(16).padStart(2, '0')).join('')
-  let bin = ''
-  for (const b of hash) bin += String.fromCharCode(b)
-  return { hex, b64: btoa(bin) }
-}
-
-// A file kept on the phone until uploaded, and its attachments record.
-async function attach(ticketId, bytes, type, name) {
-  const id = uuid()
-  const { hex, b64 } = await digest(bytes)
-  await files.put(id, { bytes, type, digest: b64, name, ticketId })
-  await create('attachments', { id, ticket_id: ticketId, message_id: null, filename: name, content_type: type, sha256: hex, size: bytes.byteLength, uploaded: false })
-  return id
-}
-
-// Phone photos are large: scale to at most 1600 px as JPEG before keeping them.
-async function shrink(file) {
-  try {
-    const bitmap = await createImageBitmap(file)
-    const scale = Math.min(1, 1600 / Math.max(bitmap.width, bitmap.height))
-    if (scale === 1 && file.size < 1.5e6 && (file.type === 'image/jpeg' || file.type === 'image/png')) {
-      return { bytes: await file.arrayBuffer(), type: file.type }
-    }
-    const canvas = document.createElement('canvas')
-    canvas.width = Math.round(bitmap.width * scale)
-    canvas.height = Math.round(bitmap.height * scale)
-    canvas.getContext('2d').drawImage(bitmap, 0, 0, canvas.width, canvas.height)
-    const blob = await new Promise((resolve) => canvas.toBlob(resolve, 'image/jpeg', 0.82))
-    return { bytes: await blob.arrayBuffer(), type: 'image/jpeg' }
-  } catch (e) {
-    return { bytes: await file.arrayBuffer(), type: file.type || 'application/octet-stream' }
-  }
+// A file kept on the phone until uploaded, and its attachments record (on a message
+// when `messageId` is given).
+async function attach(ticketId, bytes, type, name, messageId = null) {
+  const record = await photos.keep(ticketId, bytes, type, name, messageId)
+  await create('attachments', record)
+  return record.id
 }
 
 function photoInput(ticketId) {
@@ -603,34 +607,12 @@ function photoInput(ticketId) {
     input.value = ''
     for (const file of chosen) {
       toast('Photo saved')
-      const { bytes, type } = await shrink(file)
-      const ext = type === 'image/png' ? 'png' : 'jpg'
-      await attach(ticketId, bytes, type, `photo-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}.${ext}`)
+      const { bytes, type } = await photos.shrink(file)
+      await attach(ticketId, bytes, type, photos.name(type))
     }
     sync.refreshCounts()
   })
   return h('div', { class: 'field' }, h('label', { for: 'photo', class: 'button secondary' }, 'Take or add a photo'), input)
-}
-
-const objectUrls = new Map()
-
-async function renderPhotos(el, attachments) {
-  const local = Object.fromEntries((await files.all()).map((f) => [f.id, f]))
-  replace(
-    el,
-    attachments.length
-      ? attachments.map((a) => {
-          const f = local[a.id]
-          let img = null
-          if (f && f.bytes) {
-            if (!objectUrls.has(a.id)) objectUrls.set(a.id, URL.createObjectURL(new Blob([f.bytes], { type: f.type })))
-            img = h('img', { src: objectUrls.get(a.id), alt: `Photo ${a.filename}`, width: 96, height: 96 })
-          }
-          const state = f && f.failed ? h('span', { class: 'tag tag-bad' }, f.failed) : f && !f.sent ? h('span', { class: 'tag tag-pending' }, 'Waiting to upload') : a.uploaded ? h('span', { class: 'tag tag-ok' }, 'Uploaded') : h('span', { class: 'tag' }, 'At the office')
-          return h('li', {}, img || h('span', { class: 'ph' }, 'Photo'), h('span', { class: 'ph-name' }, a.filename), state)
-        })
-      : h('li', { class: 'muted' }, 'No photos yet.'),
-  )
 }
 
 function replyForm(ticketId) {
@@ -638,6 +620,20 @@ function replyForm(ticketId) {
   const pub = h('input', { type: 'radio', name: 'visibility', id: 'vis-public', value: 'public', checked: true })
   const team = h('input', { type: 'radio', name: 'visibility', id: 'vis-team', value: 'team' })
   const errors = h('div')
+  // Photos for this message: shrunk when chosen, kept with the message when it is sent.
+  let chosen = []
+  const chosenList = h('p', { class: 'muted', id: 'reply-photos', 'aria-live': 'polite' })
+  const showChosen = () => replace(chosenList, chosen.length ? `${chosen.length} photo${chosen.length === 1 ? '' : 's'} with this message: ${chosen.map((c) => c.name).join(', ')}` : '')
+  const photo = h('input', { id: 'reply-photo', type: 'file', accept: 'image/*', capture: 'environment', class: 'file', multiple: true })
+  photo.addEventListener('change', async () => {
+    const picked = [...photo.files]
+    photo.value = ''
+    for (const file of picked) {
+      const { bytes, type } = await photos.shrink(file)
+      chosen.push({ bytes, type, name: photos.name(type, chosen.length + 1) })
+    }
+    showChosen()
+  })
   return h(
     'form',
     {
@@ -649,13 +645,20 @@ function replyForm(ticketId) {
           return body.focus()
         }
         replace(errors)
-        toast('Message saved')
-        await create('ticket_messages', { id: uuid(), ticket_id: ticketId, body: body.value.trim(), visibility: team.checked ? 'team' : 'public', author_id: null, author_name: null, author_role: 'contractor' })
+        toast(chosen.length ? 'Message and photos saved' : 'Message saved')
+        const messageId = uuid()
+        const withPhotos = chosen
+        chosen = []
+        showChosen()
+        await create('ticket_messages', { id: messageId, ticket_id: ticketId, body: body.value.trim(), visibility: team.checked ? 'team' : 'public', author_id: null, author_name: null, author_role: 'contractor' })
         body.value = ''
+        for (const p of withPhotos) await attach(ticketId, p.bytes, p.type, p.name, messageId)
+        if (withPhotos.length) sync.refreshCounts()
       },
     },
     errors,
     field('reply', 'Reply', body),
+    h('div', { class: 'field' }, h('label', { for: 'reply-photo', class: 'button secondary' }, 'Add a photo to this message'), photo, chosenList),
     h('fieldset', { class: 'radios' }, h('legend', {}, 'Who sees it'),
       h('div', { class: 'check' }, pub, h('label', { for: 'vis-public' }, 'Public: the tenant and the office')),
       h('div', { class: 'check' }, team, h('label', { for: 'vis-team' }, 'Team: the office only'))),
@@ -687,6 +690,7 @@ function resolveBox(ticketId) {
                   if (!ticket) return
                   toast('Job marked resolved')
                   await database.write(() => ticket.update((r) => { r._setRaw('status', 'resolved') }), 'resolve')
+                  await persist(database)
                   sync.syncNow('resolve')
                 },
               }, 'Mark job resolved'),

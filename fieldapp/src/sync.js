@@ -6,7 +6,8 @@
 import { synchronize, hasUnsyncedChanges } from '@nozbe/watermelondb/sync'
 import * as Q from '@nozbe/watermelondb/QueryDescription'
 import { AppError, auth, backoffRemaining, call, failure } from './api.js'
-import { CHILD_TABLES, SCHEMA_VERSION, TABLES } from './db.js'
+import * as conflicts from './conflicts.js'
+import { CHILD_TABLES, SCHEMA_VERSION, TABLES, persist } from './db.js'
 import { files, load, save } from './store.js'
 
 const PERIOD_MS = 3 * 60 * 1000
@@ -23,7 +24,6 @@ export const status = {
   lastSyncAt: load('lastSyncAt'),
   lastError: load('lastError'),
   lastErrorKind: null,
-  kept: load('kept', 0), // pushed records the office kept its own version of
 }
 
 export function onStatus(fn) {
@@ -86,7 +86,7 @@ async function run(reason) {
     if (pushed || uploaded) await syncOnce()
     await removeLeavingJobs()
     await forgetUploadedFiles()
-    await checkConflicts()
+    await persist(database)
     status.lastSyncAt = Date.now()
     status.lastError = null
     status.lastErrorKind = null
@@ -119,9 +119,14 @@ function plain(e) {
   return 'Sync did not finish. Your work is saved on this phone; it will be sent on the next try.'
 }
 
-// Jobs unassigned while they still hold unsynced work stay until that work is pushed.
-async function unsyncedChildren(ticketId) {
-  let n = 0
+// Jobs unassigned (or closed) while they still hold unsynced work stay until that work
+// is pushed: their records, or the job's own status (the office then says whether it
+// took it, see conflicts.js).
+async function unsyncedWork(ticketId) {
+  let n = await database
+    .get('tickets')
+    .query(Q.where('id', ticketId), Q.where('_status', Q.notEq('synced')))
+    .fetchCount()
   for (const table of CHILD_TABLES) {
     n += await database
       .get(table)
@@ -148,7 +153,7 @@ async function syncOnce() {
       const leaving = new Set(load('leaving', []))
       const deleted = []
       for (const id of changes.tickets.deleted) {
-        if (await unsyncedChildren(id)) leaving.add(id)
+        if (await unsyncedWork(id)) leaving.add(id)
         else deleted.push(id)
       }
       changes.tickets.deleted = deleted
@@ -156,23 +161,28 @@ async function syncOnce() {
       return { changes, timestamp }
     },
     pushChanges: async ({ changes, lastPulledAt }) => {
-      const statuses = load('pushedStatus', {})
-      for (const t of [...changes.tickets.created, ...changes.tickets.updated]) statuses[t.id] = t.status
-      save('pushedStatus', statuses)
       const response = await call(`/api/sync/push?last_pulled_at=${lastPulledAt}`, {
         method: 'POST',
         body: JSON.stringify(changes),
       })
       if (!response.ok) throw await failure(response, 'Sending your work')
       const result = await response.json().catch(() => ({}))
-      if (result.conflicts) {
-        status.kept += result.conflicts
-        save('kept', status.kept)
-      }
+      if (result.details && result.details.length) conflicts.remember(result.details, await jobNames(result.details))
       pushed = true
     },
   })
   return pushed
+}
+
+// "ref summary" of the jobs named, while they are still on the phone (a job the office
+// closed or unassigned leaves it after this push).
+async function jobNames(details) {
+  const names = {}
+  for (const id of new Set(details.map((d) => d.ticket_id))) {
+    const [ticket] = await database.get('tickets').query(Q.where('id', id)).fetch()
+    if (ticket) names[id] = `${ticket._raw.ref} ${ticket._raw.summary}`
+  }
+  return names
 }
 
 async function uploadFiles() {
@@ -208,7 +218,7 @@ async function removeLeavingJobs() {
   if (!leaving.length) return
   const still = []
   for (const id of leaving) {
-    if (await unsyncedChildren(id)) {
+    if (await unsyncedWork(id)) {
       still.push(id)
       continue
     }
@@ -231,27 +241,6 @@ async function forgetUploadedFiles() {
     const kept = await database.get('attachments').query(Q.where('id', file.id)).fetchCount()
     if (!kept) await files.remove(file.id)
   }
-}
-
-// A status the office did not accept comes back corrected on the next pull: say so on
-// the job instead of silently showing the server's status.
-const ACCEPTED = { resolved: ['resolved', 'closed'], open: ['open'], on_hold: ['on_hold'] }
-
-async function checkConflicts() {
-  const statuses = load('pushedStatus', {})
-  const conflicts = load('conflicts', {})
-  for (const [id, wanted] of Object.entries(statuses)) {
-    const found = await database.get('tickets').query(Q.where('id', id)).fetch()
-    if (!found.length) continue
-    const now = found[0]._raw
-    if (now._status !== 'synced') continue
-    if (!(ACCEPTED[wanted] || [wanted]).includes(now.status)) {
-      conflicts[id] = { wanted, got: now.status, at: Date.now() }
-    }
-    delete statuses[id]
-  }
-  save('pushedStatus', statuses)
-  save('conflicts', conflicts)
 }
 
 export async function hasUnsynced() {

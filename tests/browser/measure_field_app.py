@@ -6,7 +6,8 @@
 - first sync of a contractor with 50 jobs (~700 records), in the browser
 - cold open with no signal (a new tab, service worker and IndexedDB only)
 - tap to visible feedback (log hours, save signature) at 4x CPU throttling
-- phone-size screenshots into docs/screenshots/field-*.png
+- phone-size screenshots into docs/screenshots/field-*.png (field-conflict.png: what
+  the office kept, as test_field_app's conflict test provokes it)
 """
 
 import gzip
@@ -144,8 +145,7 @@ def test_figures(world, serve, browser):
         figures[f"first_sync_ms_x{rate}"] = round(
             page.evaluate("performance.getEntriesByName('fieldline:sync')[0].duration")
         )
-        page.wait_for_timeout(1000)  # LokiJS saves within 0.5 s
-        page.close()
+        page.close()  # at once: the app saves each change before showing it
         context.set_offline(True)
         opens = []
         for _ in range(5):
@@ -290,4 +290,56 @@ def test_screenshots(world, serve, browser):
     page.get_by_role("heading", name="Customer signature").wait_for()
     draw(page)
     page.screenshot(path=SHOTS / "field-signature.png")
+    context.close()
+
+
+def test_conflict_screenshot(world, serve, browser):
+    window = world.new_ticket("Broken window", assign_to=world.contractor_id)
+    world.as_staff(tickets.triage, window, type="repair", priority="high")
+    base = serve()
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="en-GB",
+    )
+    page = new_page(context, throttle=1)
+    sign_in(page, base)
+    synced(page)
+    context.set_offline(True)
+    open_job(page, "Leaking tap")
+    page.get_by_label("Hours worked").fill("1.5")
+    page.get_by_role("button", name="Log hours").click()
+    page.get_by_text("Total 1 h 30 min").wait_for()
+    page.get_by_role("link", name="← Jobs").click()
+    open_job(page, "Broken window")
+    page.get_by_role("button", name="Mark job resolved").click()
+    page.get_by_text("This job is resolved.").wait_for()
+    world.as_staff(tickets.change_status, window, "closed")
+    pushes = []
+
+    def lose_first_then_edit(route):
+        if not pushes:
+            route.fetch()
+            route.abort("connectionreset")
+        else:
+            body = route.request.post_data.replace('"minutes":90', '"minutes":120')
+            route.continue_(post_data=body)
+        pushes.append(1)
+
+    context.route("**/api/sync/push*", lose_first_then_edit)
+    page.get_by_role("link", name="← Jobs").click()
+    context.set_offline(False)
+    page.get_by_text("Could not reach Fieldline").first.wait_for(timeout=30000)
+    page.get_by_role("button", name="Sync now").click()
+    synced(page)
+    page.get_by_text("It is “Closed” at the office.").wait_for()
+    open_job(page, "Leaking tap")
+    page.get_by_text("Your hours reached the office twice").wait_for()
+    page.wait_for_timeout(2700)  # the toasts fade
+    page.screenshot(path=SHOTS / "field-conflict.png")
+    page.get_by_role("link", name="← Jobs").click()
+    page.get_by_text("It is “Closed” at the office.").wait_for()
+    page.screenshot(path=SHOTS / "field-conflict-jobs.png")
     context.close()

@@ -39,11 +39,6 @@ def open_job(page, summary: str) -> None:
     expect(page.get_by_role("heading", level=1)).to_contain_text(summary)
 
 
-def saved(page) -> None:
-    # LokiJS writes IndexedDB at most 0.5 s after a change.
-    page.wait_for_timeout(800)
-
-
 def controlled(page) -> None:
     page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller")
 
@@ -72,7 +67,6 @@ def test_a_day_offline_then_one_sync(world, serve, phone, axe_source):
     expect(jobs.first).to_contain_text("Due in 2 h")
     check_axe(page, axe_source)
     controlled(page)
-    saved(page)
 
     # No signal: the app still opens, with its jobs.
     phone.set_offline(True)
@@ -127,8 +121,7 @@ def test_a_day_offline_then_one_sync(world, serve, phone, axe_source):
     expect(page.get_by_text("The customer signed: the job is resolved")).to_be_visible()
     expect(page.get_by_role("button", name="Mark job resolved")).to_have_count(0)
 
-    # Still there after closing the app with no signal.
-    saved(page)
+    # Still there after closing the app at once with no signal (saved on each change).
     page.reload()
     expect(page.get_by_text("Washer replaced, no more drips.")).to_be_visible()
     status = page.get_by_role("status").filter(has_text="Last sync")
@@ -188,8 +181,14 @@ def test_a_day_offline_then_one_sync(world, serve, phone, axe_source):
     assert "Łukasiewicz" in page_one.extract_text()
     assert len(page_one.images) >= 1
 
+    # The PDF from the app itself (fetched with the device's token).
     open_job(page, "Leaking tap")
     expect(page.get_by_text(re.compile(r"Delivery note DN-"))).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("button", name=re.compile(r"Open DN-.* \(PDF\)")).click()
+    assert download.value.suggested_filename == f"{notes[0]['number']}.pdf"
+    from_app = PdfReader(download.value.path()).pages[0]
+    assert "Łukasiewicz" in from_app.extract_text()
     assert csp_violations(page) == []
 
 
@@ -346,3 +345,198 @@ def test_a_signature_resolves_included_work_without_a_conflict(world, serve, pho
     # Closed at once (included work): its assignment ends, so the job leaves the phone
     # and nothing is left to send.
     expect(page.get_by_text("All work sent")).to_be_visible()
+
+
+def test_what_the_office_kept_is_shown_on_the_job_and_for_a_job_that_left(world, serve, phone):
+    base = serve()
+    api = Api(base)
+    tap = world.ticket_id  # Leaking tap
+    window = world.new_ticket("Broken window", assign_to=world.contractor_id)
+    world.as_staff(tickets.triage, window, type="repair", priority="high")
+    page = new_page(phone)
+    sign_in(page, base)
+    synced(page)
+
+    # No signal: hours on the tap, the window marked resolved; reloaded at once.
+    phone.set_offline(True)
+    open_job(page, "Leaking tap")
+    page.get_by_label("Hours worked").fill("1.5")
+    page.get_by_role("button", name="Log hours").click()
+    expect(page.get_by_text("Total 1 h 30 min")).to_be_visible()
+    page.reload()
+    expect(page.get_by_text("Total 1 h 30 min")).to_be_visible()
+    page.get_by_role("link", name="← Jobs").click()
+    open_job(page, "Broken window")
+    page.get_by_role("button", name="Mark job resolved").click()
+    expect(page.get_by_text("This job is resolved.")).to_be_visible()
+    page.reload()
+    expect(page.get_by_text("This job is resolved.")).to_be_visible()
+    # Meanwhile the office closes the window job (which takes it off the contractor).
+    world.as_staff(tickets.change_status, window, "closed")
+
+    # The first push's answer is lost; the retry carries the hours with other content
+    # (as a phone that edited them in between would).
+    pushes = []
+
+    def lose_first_then_edit(route):
+        body = route.request.post_data
+        if not pushes:
+            route.fetch()
+            route.abort("connectionreset")
+        else:
+            body = body.replace('"minutes":90', '"minutes":120')
+            route.continue_(post_data=body)
+        pushes.append(body)
+
+    phone.route("**/api/sync/push*", lose_first_then_edit)
+    page.get_by_role("link", name="← Jobs").click()
+    phone.set_offline(False)
+    status = page.get_by_role("status").filter(has_text="Last sync")
+    expect(status).to_contain_text("Could not reach Fieldline", timeout=30000)
+    page.get_by_role("button", name="Sync now").click()
+    synced(page)
+    assert '"minutes":120' in pushes[-1]
+
+    # The window job left the phone; what happened to its status is said on the list.
+    expect(page.get_by_role("link", name=re.compile("Broken window"))).to_have_count(0)
+    gone = page.get_by_role("status").filter(has_text="Broken window")
+    expect(gone).to_contain_text("You set the job to “Resolved”, but the office did not take it")
+    expect(gone).to_contain_text("It is “Closed” at the office.")
+
+    # The hours: the office kept the first version, and the phone shows both.
+    open_job(page, "Leaking tap")
+    notice = page.get_by_role("status").filter(has_text="The office changed this")
+    expect(notice).to_contain_text("Your hours reached the office twice with different details")
+    row = notice.get_by_role("row", name=re.compile("Time"))
+    expect(row).to_contain_text("1 h 30 min")
+    expect(row).to_contain_text("2 h 00 min")
+    hours = of_ticket(api.pull(), "time_entries", tap)
+    assert [h["minutes"] for h in hours] == [90]
+    expect(page.get_by_text("Total 1 h 30 min")).to_be_visible()  # corrected by the pull
+
+    expect(status).to_contain_text("The office kept its own version of 2 changes")
+    notice.get_by_role("button", name="OK, got it").click()
+    expect(page.get_by_text("Your hours reached the office twice")).to_have_count(0)
+    expect(status).to_contain_text("The office kept its own version of 1 change (see the job)")
+    page.reload()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Leaking tap")
+    expect(page.get_by_text("Your hours reached the office twice")).to_have_count(0)
+    assert csp_violations(page) == []
+
+
+def test_every_kind_of_conflict_is_said_in_plain_words(world, serve, phone, axe_source):
+    """The push answer's details (each kind as sync.conflicts.describe gives it; the
+    server side is tested in tests/sync/test_conflict_details.py) become notices."""
+    base = serve()
+    tap = str(world.ticket_id)
+    page = new_page(phone)
+    sign_in(page, base)
+    synced(page)
+
+    def detail(kind, table, **extra):
+        return {
+            "ticket_id": tap,
+            "table": table,
+            "id": f"{table}-1",
+            "kind": kind,
+            "code": None,
+            "number": None,
+            "reason": "",
+            "office": {},
+            "phone": {},
+            **extra,
+        }
+
+    details = [
+        detail("held_for_review", "time_entries", code="held_for_review"),
+        detail("delete_refused", "materials"),
+        detail("note_not_applied", "delivery_notes", code="ticket_closed", number="DN-2026-000007"),
+        detail(
+            "note_not_applied",
+            "delivery_notes",
+            id="n-2",
+            code="invoice_refused",
+            number="DN-2026-000008",
+            reason="The unit has no billing account.",
+        ),
+        detail(
+            "edited_again",
+            "ticket_messages",
+            office={"body": "On my way", "visibility": "public"},
+            phone={"body": "On my way, 10 min", "visibility": "team"},
+        ),
+    ]
+    phone.route(
+        "**/api/sync/push*",
+        lambda route: route.fulfill(json={"conflicts": len(details), "details": details}),
+    )
+    open_job(page, "Leaking tap")
+    page.get_by_label("Reply").fill("On my way")
+    page.get_by_role("button", name="Send reply").click()
+    page.get_by_role("button", name="Sync now").click()
+    synced(page)
+
+    notices = page.get_by_role("status").filter(has_text="The office changed this")
+    expect(notices).to_have_count(5)
+    expect(notices.nth(0)).to_contain_text(
+        "Your hours reached the office after you were taken off this job. The office will "
+        "check it before it counts."
+    )
+    expect(notices.nth(1)).to_contain_text("You deleted a material, but the office keeps")
+    expect(notices.nth(2)).to_contain_text(
+        "The office had already closed this job when your delivery note DN-2026-000007 "
+        "arrived. The note is kept; the job stays closed."
+    )
+    expect(notices.nth(3)).to_contain_text(
+        "Your delivery note DN-2026-000008 is kept, but the office could not act on it: "
+        "the unit has no billing account."
+    )
+    expect(notices.nth(4)).to_contain_text("Your message reached the office twice")
+    expect(notices.nth(4).get_by_role("row", name=re.compile("Message"))).to_contain_text(
+        "On my way, 10 min"
+    )
+    expect(notices.nth(4).get_by_role("row", name=re.compile("Who sees it"))).to_contain_text(
+        "Public"
+    )
+    status = page.get_by_role("status").filter(has_text="Last sync")
+    expect(status).to_contain_text("The office kept its own version of 5 changes")
+    check_axe(page, axe_source)
+    assert csp_violations(page) == []
+
+
+def test_a_photo_sent_with_a_message_reaches_the_office_on_that_message(world, serve, phone):
+    base = serve()
+    api = Api(base)
+    page = new_page(phone)
+    sign_in(page, base)
+    synced(page)
+    phone.set_offline(True)
+    open_job(page, "Leaking tap")
+    page.get_by_label("Reply").fill("Found this behind the panel.")
+    page.get_by_label("Add a photo to this message").set_input_files(
+        files=[{"name": "panel.png", "mimeType": "image/png", "buffer": make_png(80, 60)}]
+    )
+    expect(page.get_by_text("1 photo with this message")).to_be_visible()
+    page.get_by_role("button", name="Send reply").click()
+    with_message = page.get_by_role("list", name="Photos with this message")
+    expect(with_message.get_by_role("img")).to_have_count(1)
+    expect(with_message).to_contain_text("Waiting to upload")
+    expect(page.get_by_text("No photos yet.")).to_be_visible()  # not among the job's photos
+    page.reload()  # at once, offline: message and photo are on the phone
+    expect(page.get_by_role("list", name="Photos with this message")).to_contain_text(
+        "Waiting to upload"
+    )
+
+    phone.set_offline(False)
+    page.get_by_role("button", name="Sync now").click()
+    synced(page)
+    expect(page.get_by_role("list", name="Photos with this message")).to_contain_text("Uploaded")
+    changes = api.pull()
+    [message] = [
+        m
+        for m in of_ticket(changes, "ticket_messages", world.ticket_id)
+        if m["body"] == "Found this behind the panel."
+    ]
+    [photo] = of_ticket(changes, "attachments", world.ticket_id)
+    assert photo["message_id"] == message["id"] and photo["uploaded"]
+    assert csp_violations(page) == []

@@ -127,7 +127,7 @@ def test_a_server_killed_mid_push_loses_it_whole_and_the_retry_lands_exactly_onc
     retry = requests.post(f"{server.base}/api/sync/push", data=body, headers=headers, timeout=60)
     assert retry.status_code == 200, retry.text[:300]
     again = requests.post(f"{server.base}/api/sync/push", data=body, headers=headers, timeout=60)
-    assert again.status_code == 200 and again.json() == {"conflicts": 0}
+    assert again.status_code == 200 and again.json() == {"conflicts": 0, "details": []}
     assert stored(app, TimeEntry, "kill-") == RECORDS
     assert sorted(logged(app, world.ticket_id, "kill-")) == sorted(
         f"kill-{n}" for n in range(RECORDS)

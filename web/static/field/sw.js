@@ -1,7 +1,7 @@
 // The field app's service worker: the app shell (this folder) works with no signal.
 // Shell files are answered from the cache at once and refreshed in the background;
 // a new build changes VERSION, which installs a fresh cache. The API is never cached.
-const VERSION = 'fieldline-field-658362e790e517cb'
+const VERSION = 'fieldline-field-bd0c652be166aaf7'
 const SHELL = ['./', 'app.js', 'app.css', 'brand.css', 'manifest.webmanifest', 'icon.svg', 'icon-192.png', 'icon-512.png']
 
 self.addEventListener('install', (event) => {
