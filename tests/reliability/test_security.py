@@ -62,7 +62,7 @@ AGENCY_WIDE = {
     "contractor), checked per role in tests/api/test_ticket_access.py",
     "users.update_user": "as users.get_user",
 }
-NOT_IDS = {"priority", "kind"}
+NOT_IDS = {"priority", "kind", "filename"}
 
 
 def id_routes(app) -> list:
