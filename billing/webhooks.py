@@ -9,6 +9,7 @@ PDF and EN 16931 XML, which the ERP fetches with its own API token.
 
 import base64
 import binascii
+import enum
 import json
 import uuid
 
@@ -208,20 +209,38 @@ def get_endpoint(endpoint_id: int) -> WebhookEndpoint:
     return endpoint
 
 
-def update_endpoint(caller: Caller, endpoint_id: int, **fields) -> WebhookEndpoint:
-    """Change URL, events, description, or enable again (after a 410) / disable."""
+class _Keep(enum.Enum):
+    """A member left out of an update (None is a value: a cleared description)."""
+
+    KEEP = "keep"
+
+
+KEEP = _Keep.KEEP
+
+
+def update_endpoint(
+    caller: Caller,
+    endpoint_id: int,
+    *,
+    url: str | None = None,
+    event_types: list[str] | None = None,
+    description: str | None | _Keep = KEEP,
+    enabled: bool | None = None,
+) -> WebhookEndpoint:
+    """Change URL, events, description, or enable again (after a 410) / disable.
+    What is None (or, for the description, left out) stays as it is."""
     endpoint = get_endpoint(endpoint_id)
-    if fields.get("url") is not None:
-        _check_url(fields["url"])
-        endpoint.url = fields["url"]
-    if fields.get("event_types") is not None:
-        _check_event_types(fields["event_types"])
-        endpoint.event_types = _json(sorted(set(fields["event_types"])))
-    if "description" in fields:
-        endpoint.description = fields["description"]
-    if fields.get("enabled") is not None:
-        endpoint.enabled = fields["enabled"]
-        endpoint.disabled_reason = None if fields["enabled"] else "disabled by an administrator"
+    if url is not None:
+        _check_url(url)
+        endpoint.url = url
+    if event_types is not None:
+        _check_event_types(event_types)
+        endpoint.event_types = _json(sorted(set(event_types)))
+    if description is not KEEP:
+        endpoint.description = description
+    if enabled is not None:
+        endpoint.enabled = enabled
+        endpoint.disabled_reason = None if enabled else "disabled by an administrator"
     db.session.flush()
     return endpoint
 
