@@ -20,9 +20,9 @@ def init_app(app, api) -> None:
     from billing.signals import connect
     from server import idempotency, worker
     from server.config import declare
-    from server.demo import DemoPart, register_demo_part
     from server.extensions import db
     from server.services.outbox import RetryPolicy
+    from server.tools.demo import DemoPart, register_demo_part
 
     declare(app.config, SETTINGS, app.instance_path)
     api.register_blueprint(billing_api.rates_blp)
