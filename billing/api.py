@@ -9,7 +9,7 @@ from flask import current_app, stream_with_context
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from billing import exports, invoices, payments, service
+from billing import exports, invoice_documents, invoice_payments, service
 from billing.customer_schemas import IssueSchema
 from billing.models import LabourCategory
 from billing.schemas import (
@@ -192,7 +192,9 @@ def record_payment(data, invoice_id):
     return idempotency.respond_once(
         caller,
         201,
-        lambda: PaymentSchema().dump(payments.record_staff_payment(caller, invoice_id, **data)),
+        lambda: PaymentSchema().dump(
+            invoice_payments.record_staff_payment(caller, invoice_id, **data)
+        ),
     )
 
 
@@ -201,7 +203,7 @@ def record_payment(data, invoice_id):
 @blp.response(200, PaymentSchema(many=True))
 def list_payments(invoice_id):
     """The payments of an invoice, from the ERP and recorded by staff, oldest first."""
-    return payments.payments_of(service.get_visible_invoice(current_caller(), invoice_id))
+    return invoice_payments.payments_of(service.get_visible_invoice(current_caller(), invoice_id))
 
 
 @blp.get("/<int:invoice_id>.pdf")
@@ -214,7 +216,7 @@ def pdf(invoice_id):
     name = invoice.number or f"draft-{invoice.id}"
     headers = dict(DOCUMENT_HEADERS, **{"Content-Disposition": f'inline; filename="{name}.pdf"'})
     return current_app.response_class(
-        invoices.pdf_bytes(invoice), mimetype="application/pdf", headers=headers
+        invoice_documents.pdf_bytes(invoice), mimetype="application/pdf", headers=headers
     )
 
 
@@ -234,7 +236,7 @@ def xml(query, invoice_id):
         **{"Content-Disposition": f'inline; filename="{invoice.number}-{flavor}.xml"'},
     )
     return current_app.response_class(
-        invoices.xml_bytes(invoice, flavor), mimetype="application/xml", headers=headers
+        invoice_documents.xml_bytes(invoice, flavor), mimetype="application/xml", headers=headers
     )
 
 
