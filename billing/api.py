@@ -28,6 +28,7 @@ from billing.schemas import (
 )
 from server import idempotency
 from server.api.access import requires
+from server.api.downloads import send_bytes
 from server.auth import current_caller
 from server.errors import Invalid, NotFound
 from server.extensions import db
@@ -214,9 +215,11 @@ def pdf(invoice_id):
     AGENCY_VAT_ID is set. The same invoice always gives the same bytes."""
     invoice = service.get_visible_invoice(current_caller(), invoice_id)
     name = invoice.number or f"draft-{invoice.id}"
-    headers = dict(DOCUMENT_HEADERS, **{"Content-Disposition": f'inline; filename="{name}.pdf"'})
-    return current_app.response_class(
-        invoice_documents.pdf_bytes(invoice), mimetype="application/pdf", headers=headers
+    return send_bytes(
+        invoice_documents.pdf_bytes(invoice),
+        f"{name}.pdf",
+        "application/pdf",
+        headers=DOCUMENT_HEADERS,
     )
 
 
@@ -231,12 +234,11 @@ def xml(query, invoice_id):
     AGENCY_VAT_ID is not set."""
     invoice = service.get_visible_invoice(current_caller(), invoice_id)
     flavor = query["flavor"]
-    headers = dict(
-        DOCUMENT_HEADERS,
-        **{"Content-Disposition": f'inline; filename="{invoice.number}-{flavor}.xml"'},
-    )
-    return current_app.response_class(
-        invoice_documents.xml_bytes(invoice, flavor), mimetype="application/xml", headers=headers
+    return send_bytes(
+        invoice_documents.xml_bytes(invoice, flavor),
+        f"{invoice.number}-{flavor}.xml",
+        "application/xml",
+        headers=DOCUMENT_HEADERS,
     )
 
 
@@ -262,11 +264,10 @@ def export(query, kind):
     `from` and `to` are dates in the agency's timezone, both inclusive."""
     scope = ticket_scope(current_caller())
     chunks = exports.csv_chunks(kind, scope, query.get("start"), query.get("end"))
-    headers = {
-        "Content-Disposition": f'attachment; filename="{kind}.csv"',
-        "Cache-Control": "private, no-store",
-        "X-Content-Type-Options": "nosniff",
-    }
-    return current_app.response_class(
+    headers = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
+    response = current_app.response_class(
         stream_with_context(chunks), mimetype="text/csv", headers=headers
     )
+    # Streamed (send_file wants the whole file); werkzeug still writes the header.
+    response.headers.set("Content-Disposition", "attachment", filename=f"{kind}.csv")
+    return response
