@@ -15,7 +15,12 @@ from server.scope import current_units, get_visible_ticket, is_participant
 from server.services import sla
 from server.services.assignments import end_all_assignments, start_assignment
 from server.services.counters import next_value
-from server.services.notify import admins_who_want_new_tickets, department_members_of, notify
+from server.services.notify import (
+    admins_who_want_new_tickets,
+    department_members_of,
+    notify,
+    wording,
+)
 from server.services.rules import check_staff, refuse, state_of
 from server.services.timeline import append_event
 
@@ -164,14 +169,15 @@ def _announce_report(ticket: Ticket, caller: Caller, now: datetime) -> None:
     if caller.role == "contractor":
         start_assignment(ticket, caller.user, caller, check_triage=False)
     sla.refresh(ticket)
+    words = wording("reported", ticket=ticket)
     notify(
         ticket,
         event,
         caller,
-        f"New ticket: {ticket.summary}",
-        ticket.description,
+        words["title"],
+        words["body"],
         extra_recipients=(*department_members_of(ticket), *admins_who_want_new_tickets()),
-        actor_title=f"We received your report: {ticket.summary}",
+        actor_title=words["actor_title"],
     )
 
 
@@ -214,14 +220,14 @@ def triage(
     )
     sla.refresh(ticket)
     moved = changes.get("department_id") not in (None, previous.get("department_id"))
+    deadline = ticket.deadline_at.isoformat() if ticket.deadline_at else None
+    words = wording("triaged", ticket=ticket, deadline=deadline)
     notify(
         ticket,
         event,
         caller,
-        f"Triaged ({ticket.priority}): {ticket.summary}",
-        f"Type {ticket.type}, priority {ticket.priority}"
-        + (f", deadline {ticket.deadline_at.isoformat()}" if ticket.deadline_at else "")
-        + ".",
+        words["title"],
+        words["body"],
         extra_recipients=tuple(department_members_of(ticket)) if moved else (),
     )
     return ticket
@@ -272,7 +278,7 @@ def apply_status(
     if reason:
         data["reason"] = reason
     event = append_event(ticket, "status_changed", actor, data, device_time=device_time, at=now)
-    title = f"Ticket {status.replace('_', ' ')}: {ticket.summary}"
+    title = wording("status_changed", ticket=ticket, status=status)["title"]
     notify(ticket, event, actor, title, reason or title)
     if status == "closed":
         # Told first (above), then off the ticket: a closed ticket has no assignees.
