@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, insert, select, text, update  # noqa: E402
 
-from billing import exports, service, webhooks  # noqa: E402
+from billing import exports, service, webhook_endpoints, webhook_events  # noqa: E402
 from billing.models import Invoice, InvoiceLine, LabourCategory  # noqa: E402
 from server import create_app, worker  # noqa: E402
 from server.auth import Caller  # noqa: E402
@@ -259,12 +259,12 @@ def deliveries_per_second(app, rounds: int, count: int = 200) -> float:
     rates = []
     try:
         with app.app_context():
-            webhooks.create_endpoint(None, url=url, secret=ENDPOINT_SECRET)
+            webhook_endpoints.create_endpoint(None, url=url, secret=ENDPOINT_SECRET)
             db.session.commit()
         for _ in range(rounds):
             with app.app_context():
                 for n in range(count):
-                    webhooks.emit("ticket.closed", {"ticket_id": n, "ticket_ref": f"T-{n}"})
+                    webhook_events.emit("ticket.closed", {"ticket_id": n, "ticket_ref": f"T-{n}"})
                 db.session.commit()
             started = time.perf_counter()
             stats = worker.run_once(app, now=datetime.now(UTC) + timedelta(seconds=1))

@@ -306,8 +306,8 @@ def prepare(url: str, instance: str, tickets: int, contractors: int) -> tuple[li
     from server.cli import upgrade_database
     from server.extensions import db
     from server.models import Ticket, TicketContractor, User
-    from server.seed import seed
     from server.services.people import create_user
+    from server.tools.seed import seed
 
     app = create_app(
         {

@@ -40,8 +40,8 @@ from server import create_app  # noqa: E402
 from server.auth import Caller  # noqa: E402
 from server.extensions import db  # noqa: E402
 from server.models import Ticket, TicketContractor, TimeEntry, User  # noqa: E402
-from server.seed import SEED_PASSWORD, seed  # noqa: E402
 from server.services import assignments, messages  # noqa: E402
+from server.tools.seed import SEED_PASSWORD, seed  # noqa: E402
 
 SECRET = "bench-secret-key-0123456789abcdef0123456789abcdef0123456789abcdef"
 

@@ -1,4 +1,4 @@
-"""Billing (SPEC §8): rates, invoices, credit notes, ERP webhooks out and in, exports."""
+"""Billing (SPEC §8): rates, invoices, credit notes, ERP webhook_events out and in, exports."""
 
 
 def init_app(app, api) -> None:
@@ -8,10 +8,10 @@ def init_app(app, api) -> None:
     from billing import (
         customers_api,
         erp_api,
-        payments_in,
+        erp_payment_reports,
         retry_schedule,
-        webhook_delivery,
-        webhooks,
+        webhook_channel,
+        webhook_events,
     )
     from billing import models as _models  # noqa: F401  (joins the metadata)
     from billing.cli import erp_group, export_command
@@ -20,9 +20,9 @@ def init_app(app, api) -> None:
     from billing.signals import connect
     from server import idempotency, worker
     from server.config import declare
-    from server.demo import DemoPart, register_demo_part
     from server.extensions import db
     from server.services.outbox import RetryPolicy
+    from server.tools.demo import DemoPart, register_demo_part
 
     declare(app.config, SETTINGS, app.instance_path)
     api.register_blueprint(billing_api.rates_blp)
@@ -34,18 +34,18 @@ def init_app(app, api) -> None:
     api.register_blueprint(erp_api.blp)
     worker.register_channel(
         app,
-        webhooks.CHANNEL,
-        webhook_delivery.deliver,
+        webhook_events.CHANNEL,
+        webhook_channel.deliver,
         retry=RetryPolicy(
-            delays=webhook_delivery.SCHEDULE_SECONDS, max_attempts=retry_schedule.MAX_ATTEMPTS
+            delays=webhook_channel.SCHEDULE_SECONDS, max_attempts=retry_schedule.MAX_ATTEMPTS
         ),
-        on_retry=webhook_delivery.reset_for_retry,
+        on_retry=webhook_channel.reset_for_retry,
     )
-    worker.register_job(app, "received_webhooks", payments_in.forget_old_ids)
+    worker.register_job(app, "received_webhooks", erp_payment_reports.forget_old_ids)
     worker.register_job(app, "idempotency_keys", idempotency.forget_old_keys)
     connect()
-    webhooks.install_close_hook(db.session)
-    app.extensions[webhooks.EXTENSION_KEY] = True
+    webhook_events.install_close_hook(db.session)
+    app.extensions[webhook_events.EXTENSION_KEY] = True
     app.cli.add_command(export_command)
     app.cli.add_command(erp_group)
     register_demo_part(app, DemoPart(apply_settings, load_billing_data, walkthrough))

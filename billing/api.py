@@ -9,7 +9,7 @@ from flask import current_app, stream_with_context
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from billing import exports, invoices, payments, service
+from billing import exports, invoice_documents, invoice_payments, service
 from billing.customer_schemas import IssueSchema
 from billing.models import LabourCategory
 from billing.schemas import (
@@ -28,6 +28,7 @@ from billing.schemas import (
 )
 from server import idempotency
 from server.api.access import requires
+from server.api.downloads import send_bytes
 from server.auth import current_caller
 from server.errors import Invalid, NotFound
 from server.extensions import db
@@ -192,7 +193,9 @@ def record_payment(data, invoice_id):
     return idempotency.respond_once(
         caller,
         201,
-        lambda: PaymentSchema().dump(payments.record_staff_payment(caller, invoice_id, **data)),
+        lambda: PaymentSchema().dump(
+            invoice_payments.record_staff_payment(caller, invoice_id, **data)
+        ),
     )
 
 
@@ -201,7 +204,7 @@ def record_payment(data, invoice_id):
 @blp.response(200, PaymentSchema(many=True))
 def list_payments(invoice_id):
     """The payments of an invoice, from the ERP and recorded by staff, oldest first."""
-    return payments.payments_of(service.get_visible_invoice(current_caller(), invoice_id))
+    return invoice_payments.payments_of(service.get_visible_invoice(current_caller(), invoice_id))
 
 
 @blp.get("/<int:invoice_id>.pdf")
@@ -212,9 +215,11 @@ def pdf(invoice_id):
     AGENCY_VAT_ID is set. The same invoice always gives the same bytes."""
     invoice = service.get_visible_invoice(current_caller(), invoice_id)
     name = invoice.number or f"draft-{invoice.id}"
-    headers = dict(DOCUMENT_HEADERS, **{"Content-Disposition": f'inline; filename="{name}.pdf"'})
-    return current_app.response_class(
-        invoices.pdf_bytes(invoice), mimetype="application/pdf", headers=headers
+    return send_bytes(
+        invoice_documents.pdf_bytes(invoice),
+        f"{name}.pdf",
+        "application/pdf",
+        headers=DOCUMENT_HEADERS,
     )
 
 
@@ -229,12 +234,11 @@ def xml(query, invoice_id):
     AGENCY_VAT_ID is not set."""
     invoice = service.get_visible_invoice(current_caller(), invoice_id)
     flavor = query["flavor"]
-    headers = dict(
-        DOCUMENT_HEADERS,
-        **{"Content-Disposition": f'inline; filename="{invoice.number}-{flavor}.xml"'},
-    )
-    return current_app.response_class(
-        invoices.xml_bytes(invoice, flavor), mimetype="application/xml", headers=headers
+    return send_bytes(
+        invoice_documents.xml_bytes(invoice, flavor),
+        f"{invoice.number}-{flavor}.xml",
+        "application/xml",
+        headers=DOCUMENT_HEADERS,
     )
 
 
@@ -260,11 +264,10 @@ def export(query, kind):
     `from` and `to` are dates in the agency's timezone, both inclusive."""
     scope = ticket_scope(current_caller())
     chunks = exports.csv_chunks(kind, scope, query.get("start"), query.get("end"))
-    headers = {
-        "Content-Disposition": f'attachment; filename="{kind}.csv"',
-        "Cache-Control": "private, no-store",
-        "X-Content-Type-Options": "nosniff",
-    }
-    return current_app.response_class(
+    headers = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
+    response = current_app.response_class(
         stream_with_context(chunks), mimetype="text/csv", headers=headers
     )
+    # Streamed (send_file wants the whole file); werkzeug still writes the header.
+    response.headers.set("Content-Disposition", "attachment", filename=f"{kind}.csv")
+    return response

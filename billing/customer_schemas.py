@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
-from billing.drafting import UNIT_CODES
+from billing.billable_work import UNIT_CODES
 from billing.models import LINE_KINDS
 from billing.money import MAX_QUANTITY, MAX_UNIT_PRICE, to_str
 from billing.schemas import DecimalString

@@ -7,7 +7,7 @@ a staff member's scope answer 404, as everywhere.
 
 from flask_smorest import Blueprint
 
-from billing import customers, drafts
+from billing import customers, draft_edits
 from billing.customer_schemas import (
     BillToSchema,
     CustomerCreateSchema,
@@ -135,7 +135,7 @@ def set_bill_to(data, ticket_id):
 @drafts_blp.response(200, InvoiceSchema)
 def set_invoice_bill_to(data, invoice_id):
     """Bill a draft (and its ticket) to a customer; null: back to the default rule."""
-    return drafts.change_bill_to(current_caller(), invoice_id, data["customer_id"])
+    return draft_edits.change_bill_to(current_caller(), invoice_id, data["customer_id"])
 
 
 @drafts_blp.post("/<int:invoice_id>/lines")
@@ -145,7 +145,7 @@ def set_invoice_bill_to(data, invoice_id):
 @drafts_blp.response(201, InvoiceSchema)
 def add_line(data, invoice_id):
     """Add a line to a draft: `kind`, `description`, `quantity`, `unit_price`, `unit_code`."""
-    return drafts.add_line(current_caller(), invoice_id, data)
+    return draft_edits.add_line(current_caller(), invoice_id, data)
 
 
 @drafts_blp.patch("/<int:invoice_id>/lines/<int:line_id>")
@@ -155,7 +155,7 @@ def add_line(data, invoice_id):
 @drafts_blp.response(200, InvoiceSchema)
 def change_line(data, invoice_id, line_id):
     """Change a draft line's `description`, `quantity` or `unit_price`."""
-    return drafts.change_line(current_caller(), invoice_id, line_id, data)
+    return draft_edits.change_line(current_caller(), invoice_id, line_id, data)
 
 
 @drafts_blp.delete("/<int:invoice_id>/lines/<int:line_id>")
@@ -164,4 +164,4 @@ def change_line(data, invoice_id, line_id):
 @drafts_blp.response(200, InvoiceSchema)
 def remove_line(invoice_id, line_id):
     """Remove a line from a draft; the work it billed can be drafted again."""
-    return drafts.remove_line(current_caller(), invoice_id, line_id)
+    return draft_edits.remove_line(current_caller(), invoice_id, line_id)

@@ -3,7 +3,7 @@
 from flask import request
 from flask_smorest import Blueprint
 
-from billing import payments_in, webhooks
+from billing import erp_payment_reports, webhook_endpoints, webhook_events
 from billing.schemas import (
     DeliveryListQuerySchema,
     DeliverySchema,
@@ -41,7 +41,7 @@ def create_endpoint(data):
     """Admin: add an ERP endpoint. The secret (`whsec_…`, generated unless given) is shown
     in this response only. URLs resolving to link-local/metadata, private or loopback
     addresses are refused (422 `url_refused`) unless allowed by configuration."""
-    return webhooks.create_endpoint(current_caller(), **data)
+    return webhook_endpoints.create_endpoint(current_caller(), **data)
 
 
 @blp.get("/endpoints")
@@ -49,7 +49,7 @@ def create_endpoint(data):
 @blp.response(200, EndpointSchema(many=True))
 def list_endpoints():
     """Admin: the ERP endpoints (without their secrets)."""
-    return webhooks.list_endpoints()
+    return webhook_endpoints.list_endpoints()
 
 
 @blp.patch("/endpoints/<int:endpoint_id>")
@@ -59,7 +59,7 @@ def list_endpoints():
 def update_endpoint(data, endpoint_id):
     """Admin: change URL, event types or description; enable again after a 410, or
     disable (history is kept, so endpoints are disabled rather than deleted)."""
-    return webhooks.update_endpoint(current_caller(), endpoint_id, **data)
+    return webhook_endpoints.update_endpoint(current_caller(), endpoint_id, **data)
 
 
 @blp.get("/deliveries")
@@ -68,7 +68,7 @@ def update_endpoint(data, endpoint_id):
 @blp.response(200, DeliverySchema(many=True))
 def list_deliveries(filters):
     """Staff: webhook deliveries, newest first, with their last outcome."""
-    return webhooks.list_deliveries(filters)
+    return webhook_events.list_deliveries(filters)
 
 
 @blp.post("/deliveries/<int:delivery_id>/replay")
@@ -78,7 +78,7 @@ def list_deliveries(filters):
 def replay(delivery_id):
     """Staff: send a delivered or dead-lettered event again, same `webhook-id`, fresh
     retry schedule (409 while it is still being tried, or the endpoint is disabled)."""
-    return webhooks.replay(current_caller(), delivery_id)
+    return webhook_events.replay(current_caller(), delivery_id)
 
 
 @blp.get("/rejected-payments")
@@ -86,7 +86,7 @@ def replay(delivery_id):
 @blp.response(200, RejectedPaymentSchema(many=True))
 def rejected_payments():
     """Staff: signed payment reports that were refused (422), newest first."""
-    return payments_in.list_rejections()
+    return erp_payment_reports.list_rejections()
 
 
 @blp.post("/payments")
@@ -114,12 +114,12 @@ def receive_payment():
     unknown invoice (`unknown_invoice`), another currency (`currency_mismatch`), more
     than is outstanding (`overpayment`) or an invoice that takes no payments
     (`invoice_not_payable`): staff see those under `/api/erp/rejected-payments`."""
-    body = payments_in.read_body()
-    webhook_id = payments_in.authenticate(body, request.headers)
+    body = erp_payment_reports.read_body()
+    webhook_id = erp_payment_reports.authenticate(body, request.headers)
     try:
-        return payments_in.receive(body, webhook_id)
+        return erp_payment_reports.receive(body, webhook_id)
     except DomainError as refusal:
         db.session.rollback()
-        payments_in.record_rejection(webhook_id, refusal, body)
+        erp_payment_reports.record_rejection(webhook_id, refusal, body)
         db.session.commit()  # the refusal is kept although the request answers 4xx
         raise

@@ -12,7 +12,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from billing.issue_checks import current_warnings
 from billing.models import DELIVERY_STATUSES, EVENT_TYPES, PAYMENT_METHODS
 from billing.money import MAX_QUANTITY, MAX_RATE, outstanding, price_str, to_str
-from billing.webhooks import invoice_links
+from billing.webhook_events import invoice_links
 from server.schemas.ids import id_field
 from server.schemas.times import Day, Instant
 

@@ -1,4 +1,4 @@
-"""Invoice verbs: draft, issue, credit, discard (payments: billing.payments). Flush only.
+"""Invoice verbs: draft, issue, credit, discard (payments: billing.invoice_payments). Flush only.
 
 Numbers are taken from a counter row inside the issuing transaction
 (`server.services.counters`), so they are gapless per series and year and in commit
@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import exists, func, select
 
-from billing import crediting, drafting, money, webhooks
+from billing import billable_work, crediting, money, webhook_events
 from billing.customers import apply_buyer, buyer_for
 from billing.issue_checks import check_issuable, current_warnings, issue_blockers
 from billing.models import Invoice, InvoiceLine, LabourCategory, Payment
@@ -155,7 +155,7 @@ def create_draft_invoice(
     at once unless a rate or price was missing."""
     if ticket.billing != "chargeable":
         raise Conflict("Only chargeable tickets are invoiced.", code="ticket_not_chargeable")
-    draft = drafting.draft_lines(ticket)
+    draft = billable_work.draft_lines(ticket)
     if not draft.lines:
         raise Conflict("There is no chargeable work to invoice.", code="nothing_to_invoice")
     invoice = Invoice(
@@ -251,7 +251,7 @@ def issue(invoice: Invoice, ticket: Ticket, actor: Caller | None) -> Invoice:
             },
             visibility="staff",
         )
-        webhooks.emit("invoice.issued", webhooks.invoice_data(invoice, ticket))
+        webhook_events.emit("invoice.issued", webhook_events.invoice_data(invoice, ticket))
     return invoice
 
 
@@ -355,7 +355,9 @@ def credit_invoice(
             for line, quantity in chosen
         ]
     append_event(ticket, "invoice_credited", caller, data, visibility="staff")
-    webhooks.emit("invoice.credited", webhooks.invoice_data(note, ticket, credited=invoice))
+    webhook_events.emit(
+        "invoice.credited", webhook_events.invoice_data(note, ticket, credited=invoice)
+    )
     if settled:
         settle(invoice, ticket)
     return note
@@ -364,6 +366,6 @@ def credit_invoice(
 def settle(invoice: Invoice, ticket: Ticket) -> None:
     """Nothing is outstanding any more (the last payment, or a credit for the rest):
     `invoice.paid` out, and the closing rule decides whether the ticket closes now."""
-    webhooks.emit("invoice.paid", webhooks.invoice_data(invoice, ticket))
+    webhook_events.emit("invoice.paid", webhook_events.invoice_data(invoice, ticket))
     refresh_awaiting_payment(ticket)
     close_if_due(ticket, settled_by=f"Invoice {invoice.number}")

@@ -13,7 +13,7 @@ import logging
 from flask import current_app
 
 from billing import service
-from billing.webhooks import EXTENSION_KEY
+from billing.webhook_events import EXTENSION_KEY
 from delivery_notes.signals import note_signed
 from server.errors import DomainError
 from server.extensions import db

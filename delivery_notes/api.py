@@ -13,6 +13,7 @@ from delivery_notes.models import DeliveryNote
 from delivery_notes.schemas import DeliveryNoteSchema
 from delivery_notes.snapshots import content_is_intact
 from server.api.access import requires
+from server.api.downloads import send_bytes
 from server.auth import current_caller
 from server.errors import NotFound
 from server.extensions import db
@@ -75,8 +76,7 @@ def note_pdf(ticket_id, note_id):
         response.set_etag(note.pdf_sha256)
         return response
     data = stored_pdfs.pdf_bytes(note)
-    headers["Content-Disposition"] = f'inline; filename="{note.number}.pdf"'
-    response = current_app.response_class(data, mimetype="application/pdf", headers=headers)
+    response = send_bytes(data, f"{note.number}.pdf", "application/pdf", headers=headers)
     response.set_etag(note.pdf_sha256)
     return response
 

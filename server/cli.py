@@ -147,7 +147,7 @@ def serve_command(host, port, workers, threads):
 @with_appcontext
 def demo_command(host, port, no_serve, walkthrough):
     """Create and migrate the database, load demo data, print the logins, serve."""
-    from server.demo import DEMO_PASSWORD, demo_parts, load_demo_data
+    from server.tools.demo import DEMO_PASSWORD, demo_parts, load_demo_data
 
     app = current_app._get_current_object()
     if not no_serve:
@@ -249,7 +249,7 @@ def worker_command(once, poll):
 @needs_database
 def seed_command(tickets, contractors):
     """Fill the database with a realistic agency at scale (bulk inserts), for benchmarks."""
-    from server.seed import SEED_PASSWORD, seed
+    from server.tools.seed import SEED_PASSWORD, seed
 
     with click.progressbar(length=tickets, label="seeding tickets") as bar:
         result = seed(tickets, contractors, progress=bar.update)

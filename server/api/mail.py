@@ -7,6 +7,7 @@ from flask import current_app, request
 from flask_smorest import Blueprint
 
 from server.api.access import accepts_any_content_type, requires
+from server.api.downloads import send_bytes
 from server.api.pages import html_page
 from server.auth import current_caller
 from server.errors import NotAuthenticated, NotFound, TooLarge
@@ -114,13 +115,12 @@ def quarantined_mail(inbound_id):
 def quarantined_raw(inbound_id):
     """The mail exactly as received, to open in a mail client."""
     raw = mail_quarantine.raw_bytes(current_caller(), inbound_id)
-    return current_app.response_class(
+    return send_bytes(
         raw,
-        mimetype="message/rfc822",
-        headers={
-            "Content-Disposition": f'attachment; filename="mail-{inbound_id}.eml"',
-            "X-Content-Type-Options": "nosniff",
-        },
+        f"mail-{inbound_id}.eml",
+        "message/rfc822",
+        as_attachment=True,
+        headers={"X-Content-Type-Options": "nosniff"},
     )
 
 

@@ -3,7 +3,8 @@
 Every variable in an `.html` template is escaped (autoescaping), with the stdlib's
 `html.escape` rules (`&quot;`, `&#x27;`), which is what the mails and pages have
 always carried, so the rendered bytes did not change with the move to templates.
-`.txt` templates are not escaped: they become text/plain parts. Pure (no Flask).
+`.txt` templates are not escaped: they become text/plain parts, subjects and the
+titles of notifications (templates/wording/). Pure (no Flask).
 """
 
 import html
@@ -36,3 +37,11 @@ def environment() -> Environment:
 def render(template: str, /, **context) -> str:
     """Render templates/`template` with `context`."""
     return environment().get_template(template).render(**context)
+
+
+def render_blocks(template: str, /, **context) -> dict[str, str]:
+    """Each `{% block %}` of templates/`template` rendered with `context`, by name: the
+    wording of a notification is one file with a block per part (title, body)."""
+    compiled = environment().get_template(template)
+    rendered = compiled.new_context(context)
+    return {name: "".join(block(rendered)) for name, block in compiled.blocks.items()}

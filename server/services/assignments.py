@@ -16,7 +16,7 @@ from server.errors import Conflict, Invalid, NotFound
 from server.extensions import db
 from server.models import Assignment, Ticket, TicketContractor, User
 from server.scope import get_visible_ticket
-from server.services.notify import notify
+from server.services.notify import notify, wording
 from server.services.rules import check_staff, check_staff_update
 from server.services.timeline import append_event
 
@@ -61,14 +61,8 @@ def start_assignment(
         {"contractor_id": contractor.id, "contractor_name": contractor.name},
         at=now,
     )
-    notify(
-        ticket,
-        event,
-        caller,
-        f"Assigned: {ticket.summary}",
-        f"{contractor.name} is assigned to {ticket.ref}.",
-        extra_recipients=(contractor,),
-    )
+    words = wording("assigned", ticket=ticket, contractor=contractor)
+    notify(ticket, event, caller, words["title"], words["body"], extra_recipients=(contractor,))
     return link
 
 

@@ -2,8 +2,9 @@
 quarantined mail for staff, exactly once per Message-ID.
 
 Both entry points (`POST /api/mail/inbound` from an MTA, `fieldline mail-in` from an
-IMAP mailbox, server.mail.imap) call `receive`. Staff review of what was not
-appended is server.services.mail_quarantine. The `inbound_mails` row is claimed under its unique
+IMAP mailbox, server.mail.imap) call `receive`. What was quarantined is reviewed by
+staff in server.services.mail_quarantine, which posts a released mail with
+`append_reply` from here. The `inbound_mails` row is claimed under its unique
 Message-ID and written in the same transaction as the appended message, so a poller
 that crashes after the append but before flagging the mail \\Seen finds the row next
 time and appends nothing. `receive` flushes; its caller commits.

@@ -16,7 +16,7 @@ from server.extensions import db
 from server.models import Device, Message, Ticket
 from server.scope import WRITABLE, get_visible_ticket, is_participant, message_scope
 from server.services import sla
-from server.services.notify import notify
+from server.services.notify import notify, wording
 from server.services.rules import check_staff_update
 from server.services.timeline import append_event
 
@@ -133,7 +133,7 @@ def _publish(
         # Due times move only with the status and the first response; a reply that
         # changes neither leaves them (the SLA job fixes any a policy change staled).
         sla.refresh(ticket)
-    notify(ticket, event, caller, f"New message on {ticket.summary}", body)
+    notify(ticket, event, caller, wording("message", ticket=ticket)["title"], body)
 
 
 def visible_messages(caller: Caller, ticket_id: int, cursor: str | None, limit: int) -> dict:

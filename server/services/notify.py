@@ -12,6 +12,7 @@ from sqlalchemy import insert, literal, select, union_all
 from server.auth import Caller
 from server.extensions import db
 from server.mail.channel import EMAIL_CHANNEL, notification_key
+from server.mail.templating import render_blocks
 from server.models import (
     Notification,
     Ticket,
@@ -65,6 +66,12 @@ def admins_who_want_new_tickets() -> list[User]:
         User.role == "admin", User.is_active.is_(True), User.notify_new_tickets.is_(True)
     )
     return list(db.session.scalars(query.order_by(User.id)))
+
+
+def wording(kind: str, /, **context) -> dict[str, str]:
+    """What a notification says (`title`, `body`, ...): the blocks of the template
+    server/mail/templates/wording/`kind`.txt, rendered with `context`."""
+    return render_blocks(f"wording/{kind}.txt", **context)
 
 
 def ticket_url(ticket: Ticket) -> str:
@@ -128,11 +135,12 @@ def email_row(
     """The outbox key and payload of one mail about an event (sent by `fieldline worker`):
     the body ends with the link to the ticket's page."""
     link = ticket_url(ticket)
+    mail = wording("email", ticket=ticket, title=title, body=body, link=link)
     payload = {
         "to": user.email,
         "to_name": user.name,
-        "subject": f"[{ticket.ref}] {title}",
-        "body": f"{body}\n\nOpen {ticket.ref}: {link}",
+        "subject": mail["subject"],
+        "body": mail["body"],
         "ticket_id": ticket.id,
         "ticket_ref": ticket.ref,
         "ticket_url": link,

@@ -31,10 +31,24 @@ def _check_department(department_id: int | None) -> None:
         raise Invalid("Unknown department.", errors={"department_id": ["unknown department"]})
 
 
-def create_block(caller: Caller, **fields) -> Block:
-    _check_user(fields.get("manager_id"), ("staff", "admin"), "manager_id")
-    _check_department(fields.get("department_id"))
-    block = Block(**fields)
+def create_block(
+    caller: Caller,
+    *,
+    name: str,
+    address: str,
+    manager_id: int | None = None,
+    department_id: int | None = None,
+    access_notes: str | None = None,
+) -> Block:
+    _check_user(manager_id, ("staff", "admin"), "manager_id")
+    _check_department(department_id)
+    block = Block(
+        name=name,
+        address=address,
+        manager_id=manager_id,
+        department_id=department_id,
+        access_notes=access_notes,
+    )
     db.session.add(block)
     db.session.flush()
     return block
@@ -125,49 +139,65 @@ def current_tenancies(user_id: int, today: date | None = None) -> list[Tenancy]:
     ).all()
 
 
-def create_unit(caller: Caller, block_id: int, **fields) -> Unit:
-    unit = Unit(block_id=get_block(block_id).id, **fields)
+def create_unit(
+    caller: Caller, block_id: int, *, name: str, access_notes: str | None = None
+) -> Unit:
+    unit = Unit(block_id=get_block(block_id).id, name=name, access_notes=access_notes)
     db.session.add(unit)
     db.session.flush()
     return unit
 
 
-def create_tenancy(caller: Caller, unit_id: int, **fields) -> Tenancy:
+def create_tenancy(
+    caller: Caller, unit_id: int, *, tenant_id: int, starts_on: date, ends_on: date | None = None
+) -> Tenancy:
     unit = get_unit(unit_id)
-    _check_user(fields["tenant_id"], ("tenant",), "tenant_id")
-    if fields.get("ends_on") and fields["ends_on"] < fields["starts_on"]:
+    _check_user(tenant_id, ("tenant",), "tenant_id")
+    if ends_on and ends_on < starts_on:
         raise Invalid("A tenancy ends after it starts.", errors={"ends_on": ["before starts_on"]})
     overlapping = db.session.scalar(
         select(Tenancy.id).where(
             Tenancy.unit_id == unit.id,
-            Tenancy.tenant_id == fields["tenant_id"],
-            or_(Tenancy.ends_on.is_(None), Tenancy.ends_on >= fields["starts_on"]),
-            *(
-                [Tenancy.starts_on <= fields["ends_on"]]
-                if fields.get("ends_on") is not None
-                else []
-            ),
+            Tenancy.tenant_id == tenant_id,
+            or_(Tenancy.ends_on.is_(None), Tenancy.ends_on >= starts_on),
+            *([Tenancy.starts_on <= ends_on] if ends_on is not None else []),
         )
     )
     if overlapping is not None:
         raise Conflict(
             "This tenant already has a tenancy of this unit then.", code="tenancy_overlap"
         )
-    tenancy = Tenancy(unit_id=unit.id, **fields)
+    tenancy = Tenancy(unit_id=unit.id, tenant_id=tenant_id, starts_on=starts_on, ends_on=ends_on)
     db.session.add(tenancy)
     db.session.flush()
     return tenancy
 
 
-def create_certificate(caller: Caller, block_id: int, **fields) -> Certificate:
+def create_certificate(
+    caller: Caller,
+    block_id: int,
+    *,
+    kind: str,
+    number: str,
+    issued_on: date,
+    expires_on: date,
+    unit_id: int | None = None,
+) -> Certificate:
     block = get_block(block_id)
-    if fields.get("unit_id") is not None:
-        unit = db.session.get(Unit, fields["unit_id"])
+    if unit_id is not None:
+        unit = db.session.get(Unit, unit_id)
         if unit is None or unit.block_id != block.id:
             raise Invalid("Unknown unit.", errors={"unit_id": ["not a unit of this block"]})
-    if fields["expires_on"] < fields["issued_on"]:
+    if expires_on < issued_on:
         raise Invalid("A certificate expires after issue.", errors={"expires_on": ["too early"]})
-    certificate = Certificate(block_id=block.id, **fields)
+    certificate = Certificate(
+        block_id=block.id,
+        unit_id=unit_id,
+        kind=kind,
+        number=number,
+        issued_on=issued_on,
+        expires_on=expires_on,
+    )
     db.session.add(certificate)
     db.session.flush()
     return certificate

@@ -17,14 +17,24 @@ def create_ticket_type(caller: Caller, name: str, label: str) -> TicketType:
     return ticket_type
 
 
-def set_sla_policy(caller: Caller, priority: str, **fields) -> SlaPolicy:
+def set_sla_policy(
+    caller: Caller,
+    priority: str,
+    *,
+    first_response_minutes: int | None = None,
+    resolution_minutes: int | None = None,
+    warning_percent: int = 80,
+    calendar: str = "office_hours",
+) -> SlaPolicy:
+    """Replace the policy of one priority whole: a member not given is unset (minutes)
+    or back to its default (warning percent, calendar)."""
     if priority == "unassigned":
         raise Invalid("Untriaged tickets have no SLA.", errors={"priority": ["not 'unassigned'"]})
     policy = db.session.get(SlaPolicy, priority) or SlaPolicy(priority=priority)
-    policy.first_response_minutes = fields.get("first_response_minutes")
-    policy.resolution_minutes = fields.get("resolution_minutes")
-    policy.warning_percent = fields.get("warning_percent", 80)
-    policy.calendar = fields.get("calendar", "office_hours")
+    policy.first_response_minutes = first_response_minutes
+    policy.resolution_minutes = resolution_minutes
+    policy.warning_percent = warning_percent
+    policy.calendar = calendar
     db.session.add(policy)
     db.session.flush()
     return policy
@@ -39,12 +49,14 @@ def add_holiday(caller: Caller, day, name: str) -> Holiday:
     return holiday
 
 
-def create_canned_response(caller: Caller, **fields) -> CannedResponse:
-    if fields.get("department_id") is not None and not db.session.get(
-        Department, fields["department_id"]
-    ):
+def create_canned_response(
+    caller: Caller, *, title: str, body: str, department_id: int | None = None
+) -> CannedResponse:
+    if department_id is not None and not db.session.get(Department, department_id):
         raise Invalid("Unknown department.", errors={"department_id": ["unknown department"]})
-    response = CannedResponse(created_by_id=caller.id, **fields)
+    response = CannedResponse(
+        created_by_id=caller.id, title=title, body=body, department_id=department_id
+    )
     db.session.add(response)
     db.session.flush()
     return response

@@ -30,7 +30,15 @@ from server.services.properties import create_tenancy
 WINDOW = timedelta(hours=1)
 
 
-def request_signup(*, email: str, name: str, remote_addr: str | None, **hints) -> None:
+def request_signup(
+    *,
+    email: str,
+    name: str,
+    remote_addr: str | None,
+    block_hint: str | None = None,
+    unit_hint: str | None = None,
+    message: str | None = None,
+) -> None:
     """Record a request for a login (202 whatever the address; see the module doc)."""
     email = email.strip().lower()
     since = utcnow() - WINDOW
@@ -48,9 +56,9 @@ def request_signup(*, email: str, name: str, remote_addr: str | None, **hints) -
         SignupRequest(
             email=email,
             name=" ".join(name.split()),
-            block_hint=hints.get("block_hint"),
-            unit_hint=hints.get("unit_hint"),
-            message=hints.get("message"),
+            block_hint=block_hint,
+            unit_hint=unit_hint,
+            message=message,
             remote_addr=remote_addr,
         )
     )

@@ -23,7 +23,7 @@ from server.domain.sla import ClockState
 from server.extensions import db
 from server.models import SlaPolicy, Ticket, TicketEvent
 from server.services import sla
-from server.services.notify import notify
+from server.services.notify import notify, wording
 from server.services.tickets import close_if_due
 from server.services.timeline import append_event
 
@@ -112,22 +112,16 @@ def _record(ticket: Ticket, kind: str, clock: str, words: str, state: ClockState
     minutes = (state.target_seconds or 0) // 60
     if kind == BREACHED:
         data = {"clock": clock, "breached_at": state.breached_at.isoformat()}
-        title = f"SLA breached ({words}): {ticket.summary}"
-        body = (
-            f"The {words} target of {minutes} business minutes for this {ticket.priority} "
-            f"priority ticket ran out on {_local(state.breached_at)}."
-        )
+        when = _local(state.breached_at)
+        said = wording("sla_breached", ticket=ticket, words=words, minutes=minutes, when=when)
         ticket.sla_breached_at = min(ticket.sla_breached_at or state.breached_at, state.breached_at)
     else:
         data = {"clock": clock, "due_at": state.due_at.isoformat()}
-        title = f"SLA warning ({words} due soon): {ticket.summary}"
-        body = (
-            f"The {words} target of {minutes} business minutes for this {ticket.priority} "
-            f"priority ticket runs out on {_local(state.due_at)}."
-        )
+        when = _local(state.due_at)
+        said = wording("sla_warning", ticket=ticket, words=words, minutes=minutes, when=when)
     data["target_minutes"] = minutes
     event = append_event(ticket, kind, None, data, visibility="staff")
-    notify(ticket, event, None, title, body)
+    notify(ticket, event, None, said["title"], said["body"])
 
 
 def check_sla(now: datetime) -> dict[str, int]:

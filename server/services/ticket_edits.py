@@ -87,13 +87,13 @@ def _tell(ticket: Ticket, event, caller: Caller, diff: dict) -> None:
             extra.append(db.session.get(User, diff[field]["to"]))
     if not extra and "deadline_at" not in diff:
         return
-    lines = [f"{field}: {change['from']} -> {change['to']}" for field, change in diff.items()]
+    words = notifications.wording("updated", ticket=ticket, diff=diff)
     notifications.notify(
         ticket,
         event,
         caller,
-        f"Ticket updated: {ticket.summary}",
-        "\n".join(lines),
+        words["title"],
+        words["body"],
         extra_recipients=tuple(extra),
         on_ticket="deadline_at" in diff,
     )

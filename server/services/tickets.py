@@ -15,7 +15,12 @@ from server.scope import current_units, get_visible_ticket, is_participant
 from server.services import sla
 from server.services.assignments import end_all_assignments, start_assignment
 from server.services.counters import next_value
-from server.services.notify import admins_who_want_new_tickets, department_members_of, notify
+from server.services.notify import (
+    admins_who_want_new_tickets,
+    department_members_of,
+    notify,
+    wording,
+)
 from server.services.rules import check_staff, refuse, state_of
 from server.services.timeline import append_event
 
@@ -44,76 +49,105 @@ def _tenant_lives_in(tenant_id: int, block: Block, unit: Unit | None) -> bool:
     return db.session.scalar(homes.limit(1)) is not None
 
 
-def report_ticket(caller: Caller, **fields) -> Ticket:
+def report_ticket(
+    caller: Caller,
+    *,
+    summary: str,
+    description: str,
+    block_id: int,
+    unit_id: int | None = None,
+    visibility: str | None = None,
+    type: str | None = None,
+    priority: str | None = None,
+    billing: str | None = None,
+    bill_to: str | None = None,
+    department_id: int | None = None,
+    reporter_id: int | None = None,
+    addressed_to_id: int | None = None,
+    deadline_at: datetime | None = None,
+) -> Ticket:
     """Open a ticket. Tenants and contractors report untriaged problems; staff may set
     type, priority, billing and department, report for a tenant (`reporter_id`) or
     address a tenant (`addressed_to_id`)."""
-    role = caller.role
-    block = db.session.get(Block, fields["block_id"])
-    if block is None:
-        raise Invalid("Unknown block.", errors={"block_id": ["unknown block"]})
-    unit = None
-    if fields.get("unit_id") is not None:
-        unit = db.session.get(Unit, fields["unit_id"])
-        if unit is None or unit.block_id != block.id:
-            raise Invalid("Unknown unit.", errors={"unit_id": ["not a unit of this block"]})
-    staff_only = {
-        "type",
-        "priority",
-        "billing",
-        "bill_to",
-        "department_id",
-        "reporter_id",
-        "addressed_to_id",
-        "deadline_at",
-    }
-    given_staff_fields = sorted(k for k in staff_only if fields.get(k) is not None)
-    if role not in STAFF and given_staff_fields:
-        raise Forbidden(f"Only staff may set {', '.join(given_staff_fields)}.")
-    if role == "tenant" and not _tenant_lives_in(caller.user.id, block, unit):
+    block, unit = _place(block_id, unit_id)
+    _check_staff_only(
+        caller,
+        type=type,
+        priority=priority,
+        billing=billing,
+        bill_to=bill_to,
+        department_id=department_id,
+        reporter_id=reporter_id,
+        addressed_to_id=addressed_to_id,
+        deadline_at=deadline_at,
+    )
+    if caller.role == "tenant" and not _tenant_lives_in(caller.user.id, block, unit):
         raise Invalid(
             "You can report problems only for the home you live in.",
             errors={"block_id": ["no current tenancy here"]},
         )
-    reporter_id = caller.user.id
-    if fields.get("reporter_id") is not None:
-        reporter_id = _user_with_role(fields["reporter_id"], "tenant", "reporter_id").id
-    addressed_to_id = None
-    if fields.get("addressed_to_id") is not None:
-        addressed_to_id = _user_with_role(fields["addressed_to_id"], "tenant", "addressed_to_id").id
-    department_id = fields.get("department_id") or block.department_id
-    if fields.get("department_id") is not None and not db.session.get(
-        Department, fields["department_id"]
-    ):
+    if reporter_id is not None:
+        reporter_id = _user_with_role(reporter_id, "tenant", "reporter_id").id
+    if addressed_to_id is not None:
+        addressed_to_id = _user_with_role(addressed_to_id, "tenant", "addressed_to_id").id
+    if department_id is not None and not db.session.get(Department, department_id):
         raise Invalid("Unknown department.", errors={"department_id": ["unknown department"]})
-    ticket_type = fields.get("type") or ("new_enquiry" if role not in STAFF else "general")
+    by_staff = caller.role in STAFF
+    ticket_type = type or ("general" if by_staff else "new_enquiry")
     _check_type(ticket_type)
-    priority = fields.get("priority") or ("unassigned" if role not in STAFF else "normal")
     now = utcnow()
     ticket = Ticket(
         ref=f"T-{next_value('ticket_ref'):06d}",
-        summary=fields["summary"],
-        description=fields["description"],
+        summary=summary,
+        description=description,
         type=ticket_type,
-        priority=priority,
+        priority=priority or ("normal" if by_staff else "unassigned"),
         status="new",
-        visibility=fields.get("visibility") or "management",
-        billing=fields.get("billing") or "included",
-        bill_to=fields.get("bill_to"),
+        visibility=visibility or "management",
+        billing=billing or "included",
+        bill_to=bill_to,
         block_id=block.id,
         unit_id=unit.id if unit else None,
-        department_id=department_id,
+        department_id=department_id or block.department_id,
         manager_id=block.manager_id,
-        reporter_id=reporter_id,
+        reporter_id=reporter_id or caller.user.id,
         addressed_to_id=addressed_to_id,
-        deadline_at=fields.get("deadline_at"),
+        deadline_at=deadline_at,
         created_at=now,
         updated_at=now,
-        triaged_at=now if role in STAFF else None,
-        last_customer_activity_at=None if role in STAFF else now,
+        triaged_at=now if by_staff else None,
+        last_customer_activity_at=None if by_staff else now,
     )
     db.session.add(ticket)
     db.session.flush()
+    _announce_report(ticket, caller, now)
+    return ticket
+
+
+def _place(block_id: int, unit_id: int | None) -> tuple[Block, Unit | None]:
+    """The block reported about and, if given, its unit (a unit of another block is
+    unknown here)."""
+    block = db.session.get(Block, block_id)
+    if block is None:
+        raise Invalid("Unknown block.", errors={"block_id": ["unknown block"]})
+    if unit_id is None:
+        return block, None
+    unit = db.session.get(Unit, unit_id)
+    if unit is None or unit.block_id != block.id:
+        raise Invalid("Unknown unit.", errors={"unit_id": ["not a unit of this block"]})
+    return block, unit
+
+
+def _check_staff_only(caller: Caller, **staff_fields) -> None:
+    """Tenants and contractors report a problem; the rest of a ticket is set by staff."""
+    given = sorted(name for name, value in staff_fields.items() if value is not None)
+    if caller.role not in STAFF and given:
+        raise Forbidden(f"Only staff may set {', '.join(given)}.")
+
+
+def _announce_report(ticket: Ticket, caller: Caller, now: datetime) -> None:
+    """The `reported` event, a contractor's own assignment, the SLA clocks and the
+    notifications (the department and the admins who asked, and the reporter)."""
     event = append_event(
         ticket,
         "reported",
@@ -132,58 +166,68 @@ def report_ticket(caller: Caller, **fields) -> Ticket:
         },
         at=now,
     )
-    if role == "contractor":
+    if caller.role == "contractor":
         start_assignment(ticket, caller.user, caller, check_triage=False)
     sla.refresh(ticket)
+    words = wording("reported", ticket=ticket)
     notify(
         ticket,
         event,
         caller,
-        f"New ticket: {ticket.summary}",
-        ticket.description,
+        words["title"],
+        words["body"],
         extra_recipients=(*department_members_of(ticket), *admins_who_want_new_tickets()),
-        actor_title=f"We received your report: {ticket.summary}",
+        actor_title=words["actor_title"],
     )
-    return ticket
 
 
-def triage(caller: Caller, ticket_id: int, **fields) -> Ticket:
+def triage(
+    caller: Caller,
+    ticket_id: int,
+    *,
+    type: str,
+    priority: str,
+    billing: str | None = None,
+    department_id: int | None = None,
+    deadline_at: datetime | None = None,
+) -> Ticket:
+    """Give a reported ticket a real type and priority (and billing, department,
+    deadline): its SLA clocks start; a new department is told."""
     ticket = get_visible_ticket(caller, ticket_id, for_update=True)
     check_staff(caller)
-    _check_type(fields["type"])
-    if fields["priority"] == "unassigned" or fields["type"] == "new_enquiry":
+    _check_type(type)
+    if priority == "unassigned" or type == "new_enquiry":
         raise Invalid(
             "Triage sets a real type and priority.",
             errors={"priority": ["choose a priority"], "type": ["choose a type"]},
         )
-    changes = {"type": fields["type"], "priority": fields["priority"]}
-    if fields.get("billing"):
-        changes["billing"] = fields["billing"]
-    if fields.get("department_id") is not None:
-        if db.session.get(Department, fields["department_id"]) is None:
+    changes = {"type": type, "priority": priority}
+    if billing:
+        changes["billing"] = billing
+    if department_id is not None:
+        if db.session.get(Department, department_id) is None:
             raise Invalid("Unknown department.", errors={"department_id": ["unknown department"]})
-        changes["department_id"] = fields["department_id"]
-    if fields.get("deadline_at") is not None:
-        changes["deadline_at"] = fields["deadline_at"].isoformat()
-        ticket.deadline_at = fields["deadline_at"]
-    previous = {k: getattr(ticket, k) for k in changes if k != "deadline_at"}
+        changes["department_id"] = department_id
+    previous = {k: getattr(ticket, k) for k in changes}
     for key, value in changes.items():
-        if key != "deadline_at":
-            setattr(ticket, key, value)
+        setattr(ticket, key, value)
+    if deadline_at is not None:
+        changes["deadline_at"] = deadline_at.isoformat()
+        ticket.deadline_at = deadline_at
     ticket.triaged_at = ticket.triaged_at or utcnow()
     event = append_event(
         ticket, "triaged", caller, {"from": previous, "to": changes}, visibility="team"
     )
     sla.refresh(ticket)
     moved = changes.get("department_id") not in (None, previous.get("department_id"))
+    deadline = ticket.deadline_at.isoformat() if ticket.deadline_at else None
+    words = wording("triaged", ticket=ticket, deadline=deadline)
     notify(
         ticket,
         event,
         caller,
-        f"Triaged ({ticket.priority}): {ticket.summary}",
-        f"Type {ticket.type}, priority {ticket.priority}"
-        + (f", deadline {ticket.deadline_at.isoformat()}" if ticket.deadline_at else "")
-        + ".",
+        words["title"],
+        words["body"],
         extra_recipients=tuple(department_members_of(ticket)) if moved else (),
     )
     return ticket
@@ -234,7 +278,7 @@ def apply_status(
     if reason:
         data["reason"] = reason
     event = append_event(ticket, "status_changed", actor, data, device_time=device_time, at=now)
-    title = f"Ticket {status.replace('_', ' ')}: {ticket.summary}"
+    title = wording("status_changed", ticket=ticket, status=status)["title"]
     notify(ticket, event, actor, title, reason or title)
     if status == "closed":
         # Told first (above), then off the ticket: a closed ticket has no assignees.

@@ -9,6 +9,7 @@ bypass the ORM hooks that do it for the few entries of a small push.
 """
 
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -105,11 +106,57 @@ class Head:
             setattr(self, column, None)  # None: not moved by this push
 
 
-def log_time(caller: Caller, ticket: Ticket, *, device: Device | None = None, **fields):
+def log_time(
+    caller: Caller,
+    ticket: Ticket,
+    *,
+    id: str,
+    minutes: int,
+    started_at: datetime | None = None,
+    ended_at: datetime | None = None,
+    chargeable: bool = True,
+    note: str | None = None,
+    created_at: datetime | None = None,
+    device: Device | None = None,
+) -> TimeEntry:
+    """Log one time entry (`id` chosen by the client, `created_at` its clock; now if
+    not given): one `time_logged` event."""
+    fields = {
+        "id": id,
+        "minutes": minutes,
+        "started_at": started_at,
+        "ended_at": ended_at,
+        "chargeable": chargeable,
+        "note": note,
+        "created_at": created_at,
+    }
     return log_many(TimeEntry, caller, [(ticket, fields)], device)[0]
 
 
-def use_material(caller: Caller, ticket: Ticket, *, device: Device | None = None, **fields):
+def use_material(
+    caller: Caller,
+    ticket: Ticket,
+    *,
+    id: str,
+    description: str,
+    quantity: Decimal,
+    unit: str,
+    unit_price: Decimal | None = None,
+    chargeable: bool = True,
+    created_at: datetime | None = None,
+    device: Device | None = None,
+) -> Material:
+    """Record one material used: one `material_used` event. Without a `unit_price` an
+    invoice draft prices it at zero and warns."""
+    fields = {
+        "id": id,
+        "description": description,
+        "quantity": quantity,
+        "unit": unit,
+        "unit_price": unit_price,
+        "chargeable": chargeable,
+        "created_at": created_at,
+    }
     return log_many(Material, caller, [(ticket, fields)], device)[0]
 
 

@@ -8,6 +8,7 @@ import json
 from datetime import date, timedelta
 
 import pytest
+from werkzeug.http import parse_options_header
 
 TODAY = date.today().isoformat()
 
@@ -18,7 +19,10 @@ def export(shop, kind, user=None, **query) -> list[dict]:
     )
     assert response.status_code == 200, response.data
     assert response.mimetype == "text/csv"
-    assert response.headers["Content-Disposition"] == f'attachment; filename="{kind}.csv"'
+    assert parse_options_header(response.headers["Content-Disposition"]) == (
+        "attachment",
+        {"filename": f"{kind}.csv"},
+    )
     return list(csv.DictReader(io.StringIO(response.data.decode("utf-8"))))
 
 

@@ -5,7 +5,7 @@ import threading
 
 from sqlalchemy import func, select
 
-from billing import payments
+from billing import invoice_payments
 from billing.models import Payment
 from server.extensions import db
 from server.models import IdempotencyKey
@@ -175,7 +175,7 @@ def test_a_double_click_sent_twice_at_once_records_one_payment(shop, monkeypatch
     """Two requests with one key at the same moment (threads, own sessions): the second
     waits on the key's unique index until the first commits, then answers its result."""
     invoice = shop.issued_invoice(60)
-    record = payments.record_staff_payment
+    record = invoice_payments.record_staff_payment
     entered = threading.Barrier(2, timeout=10)
 
     def slow_record(*args, **kwargs):
@@ -183,7 +183,7 @@ def test_a_double_click_sent_twice_at_once_records_one_payment(shop, monkeypatch
         threading.Event().wait(0.3)  # hold the claimed key while the twin arrives
         return payment
 
-    monkeypatch.setattr(payments, "record_staff_payment", slow_record)
+    monkeypatch.setattr(invoice_payments, "record_staff_payment", slow_record)
     headers = dict(shop.headers(shop.staff), **{"Idempotency-Key": "double-click"})
     body = {"amount": "25.00", "currency": "GBP", "method": "card",
             "paid_at": "2026-04-01T10:00:00+00:00"}  # fmt: skip

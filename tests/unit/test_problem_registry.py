@@ -17,7 +17,7 @@ from server.problems import HTTP_CODES, HTTP_FALLBACK_CODE, REGISTRY, markdown_t
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PACKAGES = ("server", "sync", "delivery_notes", "billing")
 ROOT_ERROR = {"status": 400, "code": "bad_request"}  # server.errors.DomainError
-# The one code built at run time: billing/payments_in.py maps a signature check's reason.
+# The one code built at run time: billing/erp_payment_reports.py maps a signature check's reason.
 DYNAMIC = {"f'webhook_{error.reason}'": [f"webhook_{r}" for r in get_args(signing.Reason)]}
 # A refusal's code passed through (server/services/rules.py): collected at the Refused(...).
 PASSED_THROUGH = {"refusal.code"}

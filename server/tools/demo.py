@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from server.auth import Caller
 from server.extensions import db
-from server.models import User
+from server.models import Block, Department, Unit, User
 from server.services import assignments, messages, properties, settings, tickets
 from server.services.people import create_department, create_user
 
@@ -60,28 +60,41 @@ def load_demo_data() -> list[tuple[str, str, str]]:
 
 
 def _create() -> None:
-    maintenance = create_department(None, name="Maintenance")
-    lettings = create_department(None, name="Lettings")
+    users, departments = _people()
+    admin = Caller(users["admin"], None)
+    _sla_policies(admin)
+    blocks, flats = _homes(admin, users, departments)
+    _tickets(users, blocks, flats)
+
+
+def _people() -> tuple[dict[str, User], dict[str, Department]]:
+    """The demo logins (keyed by the local part of their email) and two departments."""
     departments = {
-        "maria.manager@demo.fieldline": [maintenance.id],
-        "sam.support@demo.fieldline": [lettings.id],
+        "maintenance": create_department(None, name="Maintenance"),
+        "lettings": create_department(None, name="Lettings"),
     }
+    members = {
+        "maria.manager@demo.fieldline": [departments["maintenance"].id],
+        "sam.support@demo.fieldline": [departments["lettings"].id],
+    }
+    companies = {"carl.plumber": "Plumb Perfect Ltd", "eve.electric": "Spark & Co"}
     users = {}
     for role, email, name in PEOPLE:
-        users[email.split("@")[0]] = create_user(
+        login = email.split("@")[0]
+        users[login] = create_user(
             None,
             email=email,
             name=name,
             role=role,
             password=DEMO_PASSWORD,
-            department_ids=departments.get(email, []),
+            department_ids=members.get(email, []),
             phone="+44 20 7946 0000" if role == "tenant" else None,
-            company={"carl.plumber": "Plumb Perfect Ltd", "eve.electric": "Spark & Co"}.get(
-                email.split("@")[0]
-            ),
+            company=companies.get(login),
         )
-    admin = Caller(users["admin"], None)
-    maria = Caller(users["maria.manager"], None)
+    return users, departments
+
+
+def _sla_policies(admin: Caller) -> None:
     for priority, response, resolution, calendar in (
         ("critical", 60, 240, "always"),  # a gas smell on Sunday is due on Sunday
         ("high", 240, 960, "office_hours"),
@@ -95,52 +108,62 @@ def _create() -> None:
             resolution_minutes=resolution,
             calendar=calendar,
         )
-    riverside = properties.create_block(
-        admin,
-        name="Riverside Court",
-        address="12 River Lane, London E1 6AN",
-        manager_id=users["maria.manager"].id,
-        department_id=maintenance.id,
-        access_notes="Key safe by the bin store, code from the office.",
-    )
-    hillview = properties.create_block(
-        admin,
-        name="Hillview House",
-        address="3 Hill Road, Bristol BS1 4DJ",
-        manager_id=users["sam.support"].id,
-        department_id=lettings.id,
-    )
+
+
+def _homes(
+    admin: Caller, users: dict[str, User], departments: dict[str, Department]
+) -> tuple[dict[str, Block], dict[str, Unit]]:
+    """Two blocks with their flats, three tenancies and Riverside's certificates."""
+    blocks = {
+        "riverside": properties.create_block(
+            admin,
+            name="Riverside Court",
+            address="12 River Lane, London E1 6AN",
+            manager_id=users["maria.manager"].id,
+            department_id=departments["maintenance"].id,
+            access_notes="Key safe by the bin store, code from the office.",
+        ),
+        "hillview": properties.create_block(
+            admin,
+            name="Hillview House",
+            address="3 Hill Road, Bristol BS1 4DJ",
+            manager_id=users["sam.support"].id,
+            department_id=departments["lettings"].id,
+        ),
+    }
     flats = {}
     for block, names in (
-        (riverside, ("Flat 1", "Flat 2", "Flat 3")),
-        (hillview, ("Flat A", "Flat B")),
+        ("riverside", ("Flat 1", "Flat 2", "Flat 3")),
+        ("hillview", ("Flat A", "Flat B")),
     ):
         for name in names:
-            flats[name] = properties.create_unit(admin, block.id, name=name)
+            flats[name] = properties.create_unit(admin, blocks[block].id, name=name)
     start = date.today() - timedelta(days=365)
     for tenant, flat in (("zoe", "Flat 1"), ("obrien", "Flat 2"), ("nina", "Flat A")):
         properties.create_tenancy(
             admin, flats[flat].id, tenant_id=users[tenant].id, starts_on=start
         )
-    properties.create_certificate(
-        admin,
-        riverside.id,
-        kind="gas_safety",
-        number="GS-2026-0042",
-        issued_on=date.today() - timedelta(days=200),
-        expires_on=date.today() + timedelta(days=165),
-    )
-    properties.create_certificate(
-        admin,
-        riverside.id,
-        kind="electrical",
-        number="EICR-88121",
-        issued_on=date.today() - timedelta(days=900),
-        expires_on=date.today() + timedelta(days=925),
-    )
-    zoe = Caller(users["zoe"], None)
+    for kind, number, issued_days_ago, expires_in_days in (
+        ("gas_safety", "GS-2026-0042", 200, 165),
+        ("electrical", "EICR-88121", 900, 925),
+    ):
+        properties.create_certificate(
+            admin,
+            blocks["riverside"].id,
+            kind=kind,
+            number=number,
+            issued_on=date.today() - timedelta(days=issued_days_ago),
+            expires_on=date.today() + timedelta(days=expires_in_days),
+        )
+    return blocks, flats
+
+
+def _tickets(users: dict[str, User], blocks: dict[str, Block], flats: dict[str, Unit]) -> None:
+    """Four tickets at different stages: triaged and assigned, reported, planned work."""
+    maria = Caller(users["maria.manager"], None)
+    riverside, hillview = blocks["riverside"], blocks["hillview"]
     leak = tickets.report_ticket(
-        zoe,
+        Caller(users["zoe"], None),
         summary="Leaking kitchen tap",
         block_id=riverside.id,
         unit_id=flats["Flat 1"].id,

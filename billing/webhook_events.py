@@ -1,14 +1,14 @@
-"""ERP webhooks out: endpoints, events written to the outbox with the change, replays.
+"""ERP webhook events out: written to the outbox with the change; deliveries listed and
+replayed (staff).
 
 `emit` runs inside the transaction that made the change: one `WebhookDelivery` per
 subscribed endpoint plus an outbox row (channel `webhook`) for the worker, so an event
-is sent if and only if its change commits. Delivery itself is in `webhook_delivery`.
+is sent if and only if its change commits. Where events go is `webhook_endpoints`;
+sending them is the worker's `webhook_channel`.
 Payloads are small (`{type, timestamp, data}`) and link to the full invoice as JSON,
 PDF and EN 16931 XML, which the ERP fetches with its own API token.
 """
 
-import base64
-import binascii
 import json
 import uuid
 
@@ -16,23 +16,21 @@ from flask import current_app, has_app_context
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
-from billing import url_guard
 from billing.models import EVENT_TYPES, Invoice, WebhookDelivery, WebhookEndpoint
 from billing.money import to_str
-from billing.signing import SECRET_PREFIX, generate_secret
 from server.auth import Caller
 from server.db import utcnow
-from server.errors import Conflict, Invalid, NotFound
+from server.errors import Conflict, NotFound
 from server.extensions import db
 from server.models import Ticket
 from server.services import outbox
 
 CHANNEL = "webhook"
 EXTENSION_KEY = "fieldline_billing"
-_SECRET_BYTES = (24, 64)  # what the Standard Webhooks spec recommends
 
 
-def _json(value) -> str:
+def to_json(value) -> str:
+    """Compact, sorted JSON: the bytes that are signed and stored."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -98,7 +96,7 @@ def emit(event_type: str, data: dict) -> int:
     if not wanted:
         return 0
     now = utcnow()
-    body = _json({"type": event_type, "timestamp": now.isoformat(), "data": data})
+    body = to_json({"type": event_type, "timestamp": now.isoformat(), "data": data})
     for endpoint in wanted:
         webhook_id = f"msg_{uuid.uuid4().hex}"
         db.session.add(
@@ -138,96 +136,6 @@ def _emit_ticket_closed(session: Session, _context, _instances) -> None:
 def install_close_hook(session) -> None:
     if not event.contains(session, "before_flush", _emit_ticket_closed):
         event.listen(session, "before_flush", _emit_ticket_closed)
-
-
-# Endpoints (admin) ------------------------------------------------------------
-
-
-def _check_url(url: str) -> None:
-    config = current_app.config
-    try:
-        url_guard.check_url(
-            url,
-            allow_private=config["ALLOW_PRIVATE_WEBHOOK_URLS"],
-            allow_loopback=config["ALLOW_LOOPBACK_WEBHOOK_URLS"],
-        )
-    except url_guard.UrlRefused as refusal:
-        raise Invalid(str(refusal), errors={"url": [str(refusal)]}, code="url_refused") from None
-
-
-def _check_secret(secret: str) -> None:
-    encoded = secret.removeprefix(SECRET_PREFIX)
-    try:
-        key = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
-    except binascii.Error:
-        key = b""
-    if not secret.startswith(SECRET_PREFIX) or not _SECRET_BYTES[0] <= len(key) <= _SECRET_BYTES[1]:
-        message = "a whsec_ secret: base64 of 24 to 64 random bytes"
-        raise Invalid("Not a valid secret.", errors={"secret": [message]})
-
-
-def _check_event_types(event_types: list[str]) -> None:
-    unknown = sorted(set(event_types) - set(EVENT_TYPES))
-    if unknown or not event_types:
-        message = f"choose from {', '.join(EVENT_TYPES)}"
-        raise Invalid("Unknown event types.", errors={"event_types": [message]})
-
-
-def create_endpoint(
-    caller: Caller,
-    *,
-    url: str,
-    event_types: list[str] | None = None,
-    secret: str | None = None,
-    description: str | None = None,
-) -> WebhookEndpoint:
-    """A new endpoint; without a secret one is generated (returned in this response only)."""
-    event_types = list(event_types or EVENT_TYPES)
-    _check_event_types(event_types)
-    _check_url(url)
-    if secret is not None:
-        _check_secret(secret)
-    endpoint = WebhookEndpoint(
-        url=url,
-        secret=secret or generate_secret(),
-        event_types=_json(sorted(set(event_types))),
-        description=description,
-        enabled=True,
-        created_at=utcnow(),
-    )
-    db.session.add(endpoint)
-    db.session.flush()
-    endpoint.reveal_secret = True
-    return endpoint
-
-
-def get_endpoint(endpoint_id: int) -> WebhookEndpoint:
-    endpoint = db.session.get(WebhookEndpoint, endpoint_id)
-    if endpoint is None:
-        raise NotFound("No such webhook endpoint.", code="endpoint_not_found")
-    return endpoint
-
-
-def update_endpoint(caller: Caller, endpoint_id: int, **fields) -> WebhookEndpoint:
-    """Change URL, events, description, or enable again (after a 410) / disable."""
-    endpoint = get_endpoint(endpoint_id)
-    if fields.get("url") is not None:
-        _check_url(fields["url"])
-        endpoint.url = fields["url"]
-    if fields.get("event_types") is not None:
-        _check_event_types(fields["event_types"])
-        endpoint.event_types = _json(sorted(set(fields["event_types"])))
-    if "description" in fields:
-        endpoint.description = fields["description"]
-    if fields.get("enabled") is not None:
-        endpoint.enabled = fields["enabled"]
-        endpoint.disabled_reason = None if fields["enabled"] else "disabled by an administrator"
-    db.session.flush()
-    return endpoint
-
-
-def list_endpoints() -> list[WebhookEndpoint]:
-    return db.session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.id)).all()
 
 
 # Deliveries (staff) -----------------------------------------------------------

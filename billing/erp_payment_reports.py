@@ -20,7 +20,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from billing import payments, signing
+from billing import invoice_payments, signing
 from billing.models import Invoice, ReceivedWebhook, RejectedPayment
 from billing.money import outstanding, to_str
 from billing.schemas import PaymentInSchema
@@ -107,7 +107,7 @@ def receive(body: bytes, webhook_id: str) -> dict:
     fields = _parse(body)
     if not _claim(webhook_id):
         return {"status": "duplicate"}
-    payment = payments.record_payment(webhook_id=webhook_id, **fields)
+    payment = invoice_payments.record_payment(webhook_id=webhook_id, **fields)
     invoice = db.session.get(Invoice, payment.invoice_id)
     return {
         "status": "applied",

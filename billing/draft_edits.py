@@ -10,8 +10,8 @@ material it billed back: it can be drafted again later. Flush only.
 import json
 from decimal import Decimal
 
+from billing.billable_work import vat_rate
 from billing.customers import set_ticket_bill_to
-from billing.drafting import vat_rate
 from billing.issue_checks import current_warnings
 from billing.models import Invoice, InvoiceLine
 from billing.money import LineInput, compute_invoice, to_str
