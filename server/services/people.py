@@ -154,7 +154,13 @@ def update_user(caller: Caller, user_id: int, changes: dict) -> User:
     return user
 
 
-ADMIN_EDITABLE = {"email", "name", "role", "phone", "company", "department_ids"} | {
+ADMIN_EDITABLE = {
+    "email",
+    "name",
+    "role",
+    "phone",
+    "company",
+    "department_ids",
     "labour_category",
     "notify_me",
     "notify_new_tickets",
