@@ -591,6 +591,27 @@ PROBLEMS: tuple[Problem, ...] = (
         _S,
     ),
     Problem(
+        "saved_filter_exists",
+        409,
+        "Conflict",
+        "console: the user already has a saved queue filter of this name",
+        _S,
+    ),
+    Problem(
+        "saved_filter_limit",
+        409,
+        "Conflict",
+        "console: the user keeps the most saved queue filters allowed (50); delete one",
+        _S,
+    ),
+    Problem(
+        "saved_filter_not_found",
+        404,
+        "Not found",
+        "console: unknown saved filter, or another user's",
+        _S,
+    ),
+    Problem(
         "tenancy_not_found",
         404,
         "Not found",

@@ -10,9 +10,10 @@ from marshmallow import Schema, ValidationError
 from server.errors import Invalid
 
 
-def read_form(schema: Schema, form, *, lists=(), flags=(), nullable=()) -> dict:
+def read_form(schema: Schema, form, *, lists=(), flags=(), nullable=(), ints=()) -> dict:
     """The form's fields loaded by `schema`; 422 `validation_failed` with the field
-    errors when it refuses them."""
+    errors when it refuses them. `ints`: id fields (strict integers in the API's JSON)
+    whose digits are sent as numbers; anything else is left for the schema to refuse."""
     raw: dict = {}
     for name in form:
         if name == "csrf_token":
@@ -30,11 +31,22 @@ def read_form(schema: Schema, form, *, lists=(), flags=(), nullable=()) -> dict:
             raw[name] = value
     for name in flags:
         raw.setdefault(name, False)  # an unticked box is not sent at all
+    for name in ints:
+        if name in raw:
+            raw[name] = _as_int(raw[name])
     try:
         return schema.load(raw)
     except ValidationError as error:
         messages = error.messages if isinstance(error.messages, dict) else {}
         raise Invalid("Check the highlighted fields.", errors=_flatten(messages)) from None
+
+
+def _as_int(value):
+    if isinstance(value, list):
+        return [_as_int(item) for item in value]
+    if isinstance(value, str) and value.isdigit() and len(value) < 12:
+        return int(value)
+    return value
 
 
 def _flatten(messages: dict) -> dict[str, list[str]]:

@@ -14,6 +14,9 @@ STAFF_ROLES = ("staff", "admin")
 CUSTOMER_ROLES = ("tenant", "contractor")
 
 ACTIVE = ("new", "open", "on_hold")
+# The ticket list's orders and SLA states (server.services.ticket_sorts).
+QUEUE_SORTS = ("newest", "updated", "due", "priority")
+SLA_STATES = ("ok", "warning", "breached")
 FINISHED = ("resolved", "closed")
 
 

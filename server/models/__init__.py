@@ -13,6 +13,7 @@ from server.models.notifications import (
 )
 from server.models.people import ROLES, Department, User, department_members
 from server.models.properties import CERTIFICATE_KINDS, Block, Certificate, Tenancy, Unit
+from server.models.saved_filters import SavedFilter
 from server.models.signup import PasswordToken, SignupRequest
 from server.models.tickets import (
     BUILT_IN_TYPES,
@@ -54,6 +55,7 @@ __all__ = [
     "PasswordToken",
     "PendingUpload",
     "RefreshToken",
+    "SavedFilter",
     "SignupRequest",
     "SlaPolicy",
     "Tenancy",

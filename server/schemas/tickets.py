@@ -4,7 +4,14 @@ import json
 
 from marshmallow import Schema, fields, validate
 
-from server.domain.workflow import BILLING, PRIORITIES, STATUSES, TICKET_VISIBILITIES
+from server.domain.workflow import (
+    BILLING,
+    PRIORITIES,
+    QUEUE_SORTS,
+    SLA_STATES,
+    STATUSES,
+    TICKET_VISIBILITIES,
+)
 from server.models import MESSAGE_VISIBILITIES
 from server.schemas.ids import id_field
 from server.schemas.times import Instant
@@ -209,8 +216,23 @@ class TicketListQuerySchema(Schema):
     updated_since = Instant(metadata={"description": "updated at or after"})
     updated_before = Instant(metadata={"description": "updated before"})
     sla = fields.String(
-        validate=validate.OneOf(["breached"]),
-        metadata={"description": "`breached`: a due time passed or was missed"},
+        validate=validate.OneOf(SLA_STATES),
+        metadata={
+            "description": "`breached`: a due time passed or was missed; `warning`: at "
+            "risk, a running clock (first response, then resolution) not breached that has "
+            "used its priority's SLA `warning_percent` of the time since the ticket was "
+            "created; `ok`: a running clock neither at risk nor breached"
+        },
+    )
+    sort = fields.String(
+        load_default="newest",
+        validate=validate.OneOf(QUEUE_SORTS),
+        metadata={
+            "description": "`newest` (default, by id), `updated` (recently updated first), "
+            "`due` (the running SLA clock's due time, soonest first; tickets without a "
+            "running clock last), `priority` (critical first, then newest). A `cursor` "
+            "belongs to the sort that made it"
+        },
     )
     cursor = fields.String(
         validate=validate.Length(max=100),

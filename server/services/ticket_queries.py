@@ -3,7 +3,7 @@
 import base64
 import binascii
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from server.auth import Caller
 from server.db import utcnow
@@ -13,6 +13,7 @@ from server.models import Ticket, TicketContractor
 from server.schemas.ids import MAX_ID
 from server.scope import visible_tickets
 from server.search import matching_tickets
+from server.services import ticket_sorts
 
 
 def encode_cursor(ticket_id: int) -> str:
@@ -32,7 +33,8 @@ def decode_cursor(cursor: str) -> int:
 
 
 def list_tickets(caller: Caller, filters: dict) -> dict:
-    """Newest first, keyed on id: a page boundary never moves when tickets are added."""
+    """Newest first (keyed on id), or by `sort` (ticket_sorts) with a keyset cursor of
+    that sort: a page boundary never moves when tickets are added or change."""
     query = visible_tickets(caller)
     for field in ("status", "priority", "type"):
         if filters.get(field):
@@ -67,21 +69,27 @@ def list_tickets(caller: Caller, filters: dict) -> dict:
     ):
         if filters.get(name) is not None:
             query = query.where(condition(filters[name]))
-    if filters.get("sla") == "breached":
-        now = utcnow()
-        query = query.where(
-            or_(
-                Ticket.sla_breached_at.is_not(None),
-                Ticket.sla_response_due_at < now,
-                Ticket.sla_resolution_due_at < now,
-            )
-        )
-    if filters.get("cursor"):
-        query = query.where(Ticket.id < decode_cursor(filters["cursor"]))
+    if filters.get("sla"):
+        query = query.where(ticket_sorts.sla_state(filters["sla"], utcnow()))
+    sort = filters.get("sort") or "newest"
     limit = filters.get("limit", 50)
-    rows = db.session.scalars(query.order_by(Ticket.id.desc()).limit(limit + 1)).all()
+    if sort == "newest":  # the original order and cursor, byte for byte
+        if filters.get("cursor"):
+            query = query.where(Ticket.id < decode_cursor(filters["cursor"]))
+        rows = db.session.scalars(query.order_by(Ticket.id.desc()).limit(limit + 1)).all()
+        items = rows[:limit]
+        next_cursor = encode_cursor(items[-1].id) if len(rows) > limit else None
+        return {"items": items, "next_cursor": next_cursor}
+    after = ticket_sorts.decode_cursor(sort, filters["cursor"]) if filters.get("cursor") else None
+    order, where = ticket_sorts.order_and_after(sort, after)
+    if where is not None:
+        query = query.where(where)
+    rows = db.session.scalars(query.order_by(*order).limit(limit + 1)).all()
     items = rows[:limit]
-    next_cursor = encode_cursor(items[-1].id) if len(rows) > limit else None
+    next_cursor = None
+    if len(rows) > limit:
+        last = items[-1]
+        next_cursor = ticket_sorts.encode_cursor(sort, ticket_sorts.key_of(sort, last), last.id)
     return {"items": items, "next_cursor": next_cursor}
 
 

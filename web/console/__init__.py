@@ -42,4 +42,10 @@ def _console_globals():
     return {"clock_of": clock_of, "unread_count": unread}
 
 
-from web.console import dashboard_page, queue  # noqa: E402,F401  (routes)
+from web.console import (  # noqa: E402,F401  (routes)
+    create_ticket,
+    dashboard_page,
+    notifications_page,
+    people_pages,
+    queue,
+)
