@@ -1,14 +1,14 @@
 """saved filters: a staff member's named ticket-queue filter sets (the console's queue)
 
-Revision ID: 0019_saved_filters
-Revises: 0017_operations
+Revision ID: 0020_saved_filters
+Revises: 0019_last_staff_reply
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0019_saved_filters"
-down_revision = "0017_operations"
+revision = "0020_saved_filters"
+down_revision = "0019_last_staff_reply"
 branch_labels = None
 depends_on = None
 
