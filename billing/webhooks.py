@@ -11,6 +11,7 @@ import base64
 import binascii
 import json
 import uuid
+from datetime import timedelta
 
 from flask import current_app, has_app_context
 from sqlalchemy import event, inspect, select
@@ -28,6 +29,8 @@ from server.models import Ticket
 from server.services import outbox
 
 CHANNEL = "webhook"
+TEST_EVENT = "webhook.test"  # sent to one endpoint on request; nobody subscribes to it
+MAX_OVERLAP_HOURS = 168
 EXTENSION_KEY = "fieldline_billing"
 _SECRET_BYTES = (24, 64)  # what the Standard Webhooks spec recommends
 
@@ -253,10 +256,7 @@ def replay(caller: Caller, delivery_id: int) -> WebhookDelivery:
     if delivery.status in ("pending", "failed"):
         raise Conflict("This delivery is still being tried.", code="delivery_in_progress")
     if not delivery.endpoint.enabled:
-        raise Conflict(
-            "The endpoint is disabled; enable it first (PATCH /api/erp/endpoints/{id}).",
-            code="endpoint_disabled",
-        )
+        _check_enabled(delivery.endpoint)
     delivery.replays += 1
     delivery.status = "pending"
     delivery.next_attempt_at = utcnow()
@@ -264,3 +264,79 @@ def replay(caller: Caller, delivery_id: int) -> WebhookDelivery:
     _enqueue(delivery.webhook_id, f"{CHANNEL}:{delivery.webhook_id}:replay:{delivery.replays}")
     db.session.flush()
     return delivery
+
+
+def replay_failed(caller: Caller, endpoint_id: int) -> int:
+    """Replay every dead-lettered delivery of one endpoint; how many were replayed."""
+    endpoint = get_endpoint(endpoint_id)
+    _check_enabled(endpoint)
+    dead = db.session.scalars(
+        select(WebhookDelivery.id)
+        .where(WebhookDelivery.endpoint_id == endpoint.id, WebhookDelivery.status == "dead")
+        .order_by(WebhookDelivery.id)
+    ).all()
+    for delivery_id in dead:
+        replay(caller, delivery_id)
+    return len(dead)
+
+
+def _check_enabled(endpoint: WebhookEndpoint) -> None:
+    if not endpoint.enabled:
+        raise Conflict("The endpoint is disabled; enable it first.", code="endpoint_disabled")
+
+
+def send_test_event(caller: Caller, endpoint_id: int) -> WebhookDelivery:
+    """Queue a `webhook.test` event for one endpoint, through the outbox like every real
+    event (same signing, retries and delivery record), so an administrator can see the
+    receiver accept it."""
+    endpoint = get_endpoint(endpoint_id)
+    _check_enabled(endpoint)
+    now = utcnow()
+    data = {"endpoint_id": endpoint.id, "message": "A test event from Fieldline."}
+    webhook_id = f"msg_{uuid.uuid4().hex}"
+    delivery = WebhookDelivery(
+        endpoint_id=endpoint.id,
+        event_type=TEST_EVENT,
+        webhook_id=webhook_id,
+        payload=_json({"type": TEST_EVENT, "timestamp": now.isoformat(), "data": data}),
+        status="pending",
+        attempts=0,
+        replays=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    db.session.add(delivery)
+    _enqueue(webhook_id, f"{CHANNEL}:{webhook_id}")
+    db.session.flush()
+    return delivery
+
+
+# Secret rotation ----------------------------------------------------------------
+
+
+def rotate_secret(caller: Caller, endpoint_id: int, overlap_hours: int) -> WebhookEndpoint:
+    """Give the endpoint a new secret (shown once). For `overlap_hours` the old secret
+    signs too (a second `v1,` entry in `webhook-signature`, as Standard Webhooks
+    allows), so the receiver can switch without refusing a delivery; 0 ends it now."""
+    if not 0 <= overlap_hours <= MAX_OVERLAP_HOURS:
+        message = f"from 0 to {MAX_OVERLAP_HOURS} hours"
+        raise Invalid("Not a valid overlap.", errors={"overlap_hours": [message]})
+    endpoint = get_endpoint(endpoint_id)
+    if overlap_hours:
+        endpoint.previous_secret = endpoint.secret
+        endpoint.previous_secret_expires_at = utcnow() + timedelta(hours=overlap_hours)
+    else:
+        endpoint.previous_secret = endpoint.previous_secret_expires_at = None
+    endpoint.secret = generate_secret()
+    db.session.flush()
+    endpoint.reveal_secret = True
+    return endpoint
+
+
+def signing_secrets(endpoint: WebhookEndpoint, now) -> tuple[str, ...]:
+    """The secrets that sign a delivery made at `now`: the current one first, then the
+    previous one while its overlap lasts."""
+    expires = endpoint.previous_secret_expires_at
+    if endpoint.previous_secret and expires is not None and now < expires:
+        return (endpoint.secret, endpoint.previous_secret)
+    return (endpoint.secret,)

@@ -30,6 +30,11 @@ def read_form(schema: Schema, form, *, lists=(), flags=(), nullable=()) -> dict:
             raw[name] = value
     for name in flags:
         raw.setdefault(name, False)  # an unticked box is not sent at all
+    return load(schema, raw)
+
+
+def load(schema: Schema, raw: dict) -> dict:
+    """`raw` (already shaped, e.g. lists of rows) loaded by `schema`; 422 like `read_form`."""
     try:
         return schema.load(raw)
     except ValidationError as error:
