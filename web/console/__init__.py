@@ -42,7 +42,7 @@ def _console_globals():
     return {"clock_of": clock_of, "unread_count": unread}
 
 
-from web.console import (  # noqa: E402,F401  (routes)  # noqa: E402,F401  (routes)
+from web.console import (  # noqa: E402,F401  (routes)
     billing_actions,
     billing_admin_pages,
     billing_pages,

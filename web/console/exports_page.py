@@ -18,12 +18,12 @@ from web.forms import read_form
 from web.rendering import page
 
 TITLES = {
-    "tickets": ("Tickets", "every ticket, by the day it was reported"),
+    "tickets": ("Tickets", "tickets, by the day each was reported"),
     "time_entries": ("Time entries", "hours logged, by the day they were logged"),
     "materials": ("Materials", "materials used, by the day they were recorded"),
     "invoices": ("Invoices", "issued invoices and credit notes, by issue date"),
     "invoice_lines": ("Invoice lines", "their lines, by issue date"),
-    "xero_invoices": ("Xero sales invoices", "Xero's import format, one row per line"),
+    "xero_invoices": ("Xero sales invoices", "Xero's sales invoice import, one row per line"),
 }
 RUNS_SHOWN = 10
 
