@@ -246,6 +246,10 @@ class WebhookEndpoint(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     url: Mapped[str] = mapped_column(String(2000))
     secret: Mapped[str] = mapped_column(String(200))
+    # After a rotation the old secret also signs deliveries until it expires, so the
+    # receiver can move to the new one without refusing anything in between.
+    previous_secret: Mapped[str | None] = mapped_column(String(200))
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column()
     event_types: Mapped[str] = mapped_column(Text)  # JSON list
     description: Mapped[str | None] = mapped_column(String(200))
     enabled: Mapped[bool] = mapped_column(default=True)

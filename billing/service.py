@@ -55,6 +55,24 @@ def create_labour_category(caller: Caller | None, *, name: str, hourly_rate: Dec
     return category
 
 
+def update_labour_category(
+    caller: Caller | None, category_id: int, *, name: str, hourly_rate: Decimal
+) -> LabourCategory:
+    """Admin: rename a category or change its rate. Drafts made from now on bill the
+    new rate; existing drafts and issued invoices keep the prices on their lines."""
+    category = db.session.get(LabourCategory, category_id)
+    if category is None:
+        raise NotFound("No such labour category.", code="labour_category_not_found")
+    taken = select(LabourCategory.id).where(
+        LabourCategory.name == name, LabourCategory.id != category_id
+    )
+    if db.session.scalar(taken):
+        raise Conflict("A labour category with this name exists.", code="labour_category_exists")
+    category.name, category.hourly_rate = name, hourly_rate
+    db.session.flush()
+    return category
+
+
 # Reading --------------------------------------------------------------------
 
 

@@ -35,6 +35,18 @@ SETTINGS = (
         "",
         "IBAN in the invoice's payment details (and the e-invoice payee account by default)",
     ),
+    Setting(
+        "WEBHOOK_SECRET_OVERLAP_HOURS",
+        "int",
+        "24",
+        "the default overlap of a secret rotation: the old secret also signs this long",
+    ),
+    Setting(
+        "EXPORT_DROP_DIR",
+        "str",
+        "",
+        "the folder `fieldline export --out` writes to; the exports page lists its last runs",
+    ),
     Setting("WEBHOOK_TIMEOUT_SECONDS", "int", "15", "timeout of one webhook delivery"),
     Setting(
         "ALLOW_PRIVATE_WEBHOOK_URLS",

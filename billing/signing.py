@@ -11,6 +11,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 import re
 import secrets
 from collections.abc import Mapping
@@ -23,6 +24,7 @@ __all__ = [
     "generate_secret",
     "headers_for",
     "sign",
+    "to_json",
     "verify",
 ]
 
@@ -147,3 +149,8 @@ def verify(
         matched |= hmac.compare_digest(expected, candidate)
     if not matched:
         raise SignatureError("bad_signature", "no matching webhook signature")
+
+
+def to_json(value) -> str:
+    """Compact, sorted JSON: the bytes that are signed and stored."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

@@ -19,7 +19,7 @@ import requests
 from flask import current_app
 from sqlalchemy import select
 
-from billing import retry_schedule, signing, url_guard
+from billing import retry_schedule, signing, url_guard, webhook_endpoints
 from billing.models import WebhookDelivery, WebhookEndpoint
 from server.db import utcnow
 from server.extensions import db
@@ -34,7 +34,7 @@ SCHEDULE_SECONDS = tuple(int(d.total_seconds()) for d in retry_schedule.SCHEDULE
 @dataclass(frozen=True)
 class Attempt:
     url: url_guard.CheckedUrl  # resolved and checked once; the request goes there
-    secret: str
+    secrets: tuple[str, ...]  # the current secret, and the previous one during a rotation
     webhook_id: str
     body: bytes
 
@@ -74,12 +74,18 @@ def _prepare(item: OutboxItem) -> Attempt | None:
         delivery.status, delivery.last_error, delivery.next_attempt_at = "dead", refusal, None
         db.session.commit()
         raise PermanentFailure(refusal)
-    return Attempt(checked, endpoint.secret, webhook_id, delivery.payload.encode())
+    secrets = webhook_endpoints.signing_secrets(endpoint, utcnow())
+    return Attempt(checked, secrets, webhook_id, delivery.payload.encode())
 
 
 def _post(attempt: Attempt) -> Answer:
     body = attempt.body
-    headers = signing.headers_for(attempt.secret, attempt.webhook_id, int(time.time()), body)
+    timestamp = int(time.time())
+    headers = signing.headers_for(attempt.secrets[0], attempt.webhook_id, timestamp, body)
+    for older in attempt.secrets[1:]:  # rotation: one signature per secret, space-separated
+        headers["webhook-signature"] += " " + signing.sign(
+            older, attempt.webhook_id, timestamp, body
+        )
     headers.update({"Content-Type": "application/json", "User-Agent": USER_AGENT})
     timeout = current_app.config["WEBHOOK_TIMEOUT_SECONDS"]
     try:

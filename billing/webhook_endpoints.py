@@ -8,19 +8,20 @@ and shown only in the response that created it.
 import base64
 import binascii
 import enum
+from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select
 
 from billing import url_guard
 from billing.models import EVENT_TYPES, WebhookEndpoint
-from billing.signing import SECRET_PREFIX, generate_secret
-from billing.webhook_events import to_json
+from billing.signing import SECRET_PREFIX, generate_secret, to_json
 from server.auth import Caller
 from server.db import utcnow
 from server.errors import Invalid, NotFound
 from server.extensions import db
 
+MAX_OVERLAP_HOURS = 168
 _SECRET_BYTES = (24, 64)  # what the Standard Webhooks spec recommends
 
 
@@ -127,3 +128,31 @@ def update_endpoint(
 
 def list_endpoints() -> list[WebhookEndpoint]:
     return db.session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.id)).all()
+
+
+def rotate_secret(caller: Caller, endpoint_id: int, overlap_hours: int) -> WebhookEndpoint:
+    """Give the endpoint a new secret (shown once). For `overlap_hours` the old secret
+    signs too (a second `v1,` entry in `webhook-signature`, as Standard Webhooks
+    allows), so the receiver can switch without refusing a delivery; 0 ends it now."""
+    if not 0 <= overlap_hours <= MAX_OVERLAP_HOURS:
+        message = f"from 0 to {MAX_OVERLAP_HOURS} hours"
+        raise Invalid("Not a valid overlap.", errors={"overlap_hours": [message]})
+    endpoint = get_endpoint(endpoint_id)
+    if overlap_hours:
+        endpoint.previous_secret = endpoint.secret
+        endpoint.previous_secret_expires_at = utcnow() + timedelta(hours=overlap_hours)
+    else:
+        endpoint.previous_secret = endpoint.previous_secret_expires_at = None
+    endpoint.secret = generate_secret()
+    db.session.flush()
+    endpoint.reveal_secret = True
+    return endpoint
+
+
+def signing_secrets(endpoint: WebhookEndpoint, now) -> tuple[str, ...]:
+    """The secrets that sign a delivery made at `now`: the current one first, then the
+    previous one while its overlap lasts."""
+    expires = endpoint.previous_secret_expires_at
+    if endpoint.previous_secret and expires is not None and now < expires:
+        return (endpoint.secret, endpoint.previous_secret)
+    return (endpoint.secret,)

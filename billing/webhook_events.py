@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from billing.models import EVENT_TYPES, Invoice, WebhookDelivery, WebhookEndpoint
 from billing.money import to_str
+from billing.signing import to_json
+from billing.webhook_endpoints import get_endpoint
 from server.auth import Caller
 from server.db import utcnow
 from server.errors import Conflict, NotFound
@@ -26,12 +28,8 @@ from server.models import Ticket
 from server.services import outbox
 
 CHANNEL = "webhook"
+TEST_EVENT = "webhook.test"  # sent to one endpoint on request; nobody subscribes to it
 EXTENSION_KEY = "fieldline_billing"
-
-
-def to_json(value) -> str:
-    """Compact, sorted JSON: the bytes that are signed and stored."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _url(path: str) -> str:
@@ -161,14 +159,56 @@ def replay(caller: Caller, delivery_id: int) -> WebhookDelivery:
     if delivery.status in ("pending", "failed"):
         raise Conflict("This delivery is still being tried.", code="delivery_in_progress")
     if not delivery.endpoint.enabled:
-        raise Conflict(
-            "The endpoint is disabled; enable it first (PATCH /api/erp/endpoints/{id}).",
-            code="endpoint_disabled",
-        )
+        _check_enabled(delivery.endpoint)
     delivery.replays += 1
     delivery.status = "pending"
     delivery.next_attempt_at = utcnow()
     delivery.delivered_at = None
     _enqueue(delivery.webhook_id, f"{CHANNEL}:{delivery.webhook_id}:replay:{delivery.replays}")
+    db.session.flush()
+    return delivery
+
+
+def replay_failed(caller: Caller, endpoint_id: int) -> int:
+    """Replay every dead-lettered delivery of one endpoint; how many were replayed."""
+    endpoint = get_endpoint(endpoint_id)
+    _check_enabled(endpoint)
+    dead = db.session.scalars(
+        select(WebhookDelivery.id)
+        .where(WebhookDelivery.endpoint_id == endpoint.id, WebhookDelivery.status == "dead")
+        .order_by(WebhookDelivery.id)
+    ).all()
+    for delivery_id in dead:
+        replay(caller, delivery_id)
+    return len(dead)
+
+
+def _check_enabled(endpoint: WebhookEndpoint) -> None:
+    if not endpoint.enabled:
+        raise Conflict("The endpoint is disabled; enable it first.", code="endpoint_disabled")
+
+
+def send_test_event(caller: Caller, endpoint_id: int) -> WebhookDelivery:
+    """Queue a `webhook.test` event for one endpoint, through the outbox like every real
+    event (same signing, retries and delivery record), so an administrator can see the
+    receiver accept it."""
+    endpoint = get_endpoint(endpoint_id)
+    _check_enabled(endpoint)
+    now = utcnow()
+    data = {"endpoint_id": endpoint.id, "message": "A test event from Fieldline."}
+    webhook_id = f"msg_{uuid.uuid4().hex}"
+    delivery = WebhookDelivery(
+        endpoint_id=endpoint.id,
+        event_type=TEST_EVENT,
+        webhook_id=webhook_id,
+        payload=to_json({"type": TEST_EVENT, "timestamp": now.isoformat(), "data": data}),
+        status="pending",
+        attempts=0,
+        replays=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    db.session.add(delivery)
+    _enqueue(webhook_id, f"{CHANNEL}:{webhook_id}")
     db.session.flush()
     return delivery

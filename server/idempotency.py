@@ -45,6 +45,12 @@ def key_from_header() -> str | None:
     raw = request.headers.get(HEADER)
     if raw is None:
         return None
+    return checked_key(raw)
+
+
+def checked_key(raw: str) -> str:
+    """A key as sent (header value or a page's hidden form field); a malformed one is a
+    400 `idempotency_key_invalid`."""
     value = raw.strip()
     if len(value) >= 2 and value[0] == value[-1] == '"':
         value = value[1:-1].replace('\\"', '"').replace("\\\\", "\\")
@@ -73,16 +79,30 @@ def respond_once(caller: Caller, status: int, produce: Callable[[], dict]):
     key = key_from_header()
     if key is None:
         return _json_response(json.dumps(produce()), status)
-    digest = fingerprint()
+    body, code, replayed = run_once(caller, key, fingerprint(), status, produce)
+    response = _json_response(body, code)
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def run_once(
+    caller: Caller, key: str, digest: str, status: int, produce: Callable[[], dict]
+) -> tuple[str, int, bool]:
+    """The mechanism under `respond_once`, for the API and the console's forms alike:
+    (JSON body, status, replayed). The first request with `key` runs `produce` and keeps
+    its answer; the same key and `digest` again gives that answer back without running
+    it; the same key with another digest is 422 `idempotency_key_reused`."""
     claimed = _claim(caller.user.id, key, digest)
     if claimed is None:
-        return _replay(caller.user.id, key, digest)
+        row = _replay(caller.user.id, key, digest)
+        return row.response_body, row.status_code, True
     body = json.dumps(produce())
     claimed_row = db.session.get(IdempotencyKey, claimed)
     claimed_row.status_code = status
     claimed_row.response_body = body
     db.session.flush()
-    return _json_response(body, status)
+    return body, status, False
 
 
 def _claim(user_id: int, key: str, digest: str) -> int | None:
@@ -113,9 +133,7 @@ def _replay(user_id: int, key: str, digest: str):
             "This Idempotency-Key was used for another request; use a new key for a new request.",
             code="idempotency_key_reused",
         )
-    response = _json_response(row.response_body, row.status_code)
-    response.headers["Idempotent-Replayed"] = "true"
-    return response
+    return row
 
 
 def _json_response(body: str, status: int):

@@ -342,6 +342,7 @@ PROBLEMS: tuple[Problem, ...] = (
     Problem(
         "labour_category_exists", 409, "Conflict", "a labour category with this name exists", _B
     ),
+    Problem("labour_category_not_found", 404, "Not found", "no such labour category", _B),
     Problem("contractor_not_found", 404, "Not found", "no such contractor", _B),
     Problem("invoice_not_found", 404, "Not found", "no such invoice", _B),
     Problem("ticket_not_chargeable", 409, "Conflict", "only chargeable tickets are invoiced", _B),

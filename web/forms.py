@@ -34,6 +34,11 @@ def read_form(schema: Schema, form, *, lists=(), flags=(), nullable=(), ints=())
     for name in ints:
         if name in raw:
             raw[name] = _as_int(raw[name])
+    return load(schema, raw)
+
+
+def load(schema: Schema, raw: dict) -> dict:
+    """`raw` (already shaped, e.g. lists of rows) loaded by `schema`; 422 like `read_form`."""
     try:
         return schema.load(raw)
     except ValidationError as error:

@@ -43,8 +43,13 @@ def _console_globals():
 
 
 from web.console import (  # noqa: E402,F401  (routes)
+    billing_actions,
+    billing_admin_pages,
+    billing_pages,
     create_ticket,
     dashboard_page,
+    erp_pages,
+    exports_page,
     notifications_page,
     people_pages,
     queue,
