@@ -10,9 +10,11 @@ from marshmallow import Schema, ValidationError
 from server.errors import Invalid
 
 
-def read_form(schema: Schema, form, *, lists=(), flags=(), nullable=()) -> dict:
+def read_form(schema: Schema, form, *, lists=(), flags=(), nullable=(), ints=()) -> dict:
     """The form's fields loaded by `schema`; 422 `validation_failed` with the field
-    errors when it refuses them."""
+    errors when it refuses them. `ints`: fields the API's schema takes as JSON numbers
+    (strict ids, minutes): whole numbers are passed as numbers, other text as typed, for
+    the schema to refuse in its own words."""
     raw: dict = {}
     for name in form:
         if name == "csrf_token":
@@ -26,6 +28,8 @@ def read_form(schema: Schema, form, *, lists=(), flags=(), nullable=()) -> dict:
         elif value.strip() == "":
             if name in nullable:
                 raw[name] = None
+        elif name in ints and value.strip().isdigit() and len(value.strip()) <= 18:
+            raw[name] = int(value.strip())
         else:
             raw[name] = value
     for name in flags:

@@ -42,4 +42,12 @@ def _console_globals():
     return {"clock_of": clock_of, "unread_count": unread}
 
 
-from web.console import dashboard_page, queue  # noqa: E402,F401  (routes)
+from web.console import (  # noqa: E402,F401  (routes)  # noqa: E402,F401  (routes: the back office)
+    certificates_pages,
+    dashboard_page,
+    devices_pages,
+    mail_pages,
+    properties_pages,
+    queue,
+    settings_pages,
+)
