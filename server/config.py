@@ -307,6 +307,19 @@ SETTINGS: tuple[Setting, ...] = (
         "the agency's zone: SLA calendars, note years, invoice dates, exports",
     ),
     Setting("CURRENCY", "str", "GBP", "currency of new invoices"),
+    Setting(
+        "CERTIFICATE_REMINDER_DAYS",
+        "int list",
+        "60,30,7",
+        "days before a certificate expires when the worker mails the block's manager "
+        "(once per certificate and lead time)",
+    ),
+    Setting(
+        "CERTIFICATE_RENEWAL_TICKETS",
+        "flag",
+        "0",
+        "the first expiry reminder of a certificate also opens a renewal ticket on its block",
+    ),
     Setting("VAT_RATE", "str", "20", "VAT percentage of new invoice lines"),
     Setting(
         "AUTO_MIGRATE",

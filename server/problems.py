@@ -147,6 +147,14 @@ PROBLEMS: tuple[Problem, ...] = (
         "the tenant already has a tenancy of this unit in that period",
     ),
     Problem("ticket_type_exists", 409, "Conflict", "a ticket type with this name exists"),
+    Problem(
+        "certificate_not_found",
+        404,
+        "Not found",
+        "unknown certificate, or outside the caller's scope",
+    ),
+    Problem("certificate_replaced", 409, "Conflict", "the certificate was already renewed"),
+    Problem("canned_response_not_found", 404, "Not found", "unknown canned response"),
     Problem("holiday_exists", 409, "Conflict", "this day is a holiday already"),
     # Tickets and their workflow.
     Problem("ticket_not_found", 404, "Not found", "no such ticket in the caller's scope"),

@@ -24,7 +24,7 @@ from server.db import utcnow
 from server.extensions import db
 from server.mail.channel import EMAIL_CHANNEL, deliver_email
 from server.mail.transport import close_current_mailer
-from server.services import attachments, outbox, sla_jobs, throttle
+from server.services import attachments, certificate_jobs, outbox, sla_jobs, throttle
 from server.services import jobs as job_leases
 from server.services.outbox import OutboxItem, RetryPolicy
 
@@ -36,6 +36,7 @@ Handler = Callable[[OutboxItem], None]
 Retry = Callable[[dict], None]
 JobFunction = Callable[[datetime], dict[str, int]]
 RETENTION_EVERY = timedelta(hours=1)
+CERTIFICATES_EVERY = timedelta(hours=1)  # reminders are per day: an hourly look is plenty
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ def jobs(app: Flask) -> dict[str, Job]:
             "outbox_retention": Job(_retention, RETENTION_EVERY),
             "login_throttles": Job(throttle.prune),
             "attachments": Job(attachments.sweep_job),
+            "certificate_reminders": Job(certificate_jobs.run, CERTIFICATES_EVERY),
         }
     return registry
 

@@ -12,8 +12,9 @@ from server.errors import Invalid
 
 def read_form(schema: Schema, form, *, lists=(), flags=(), nullable=(), ints=()) -> dict:
     """The form's fields loaded by `schema`; 422 `validation_failed` with the field
-    errors when it refuses them. `ints`: id fields (strict integers in the API's JSON)
-    whose digits are sent as numbers; anything else is left for the schema to refuse."""
+    errors when it refuses them. `ints`: fields the API's schema takes as JSON numbers
+    (strict ids, minutes): whole numbers are passed as numbers, other text as typed, for
+    the schema to refuse in its own words."""
     raw: dict = {}
     for name in form:
         if name == "csrf_token":
@@ -49,8 +50,8 @@ def load(schema: Schema, raw: dict) -> dict:
 def _as_int(value):
     if isinstance(value, list):
         return [_as_int(item) for item in value]
-    if isinstance(value, str) and value.isdigit() and len(value) < 12:
-        return int(value)
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 12:
+        return int(value.strip())
     return value
 
 

@@ -12,6 +12,7 @@ from server.schemas.properties import (
     BlockSchema,
     BlockUpdateSchema,
     CertificateCreateSchema,
+    CertificateRenewSchema,
     CertificateSchema,
     TenancyCreateSchema,
     TenancyEndSchema,
@@ -20,7 +21,7 @@ from server.schemas.properties import (
     UnitSchema,
     UnitUpdateSchema,
 )
-from server.services import properties
+from server.services import certificates, properties
 
 blp = Blueprint("properties", __name__, url_prefix="/api", description="Properties")
 STAFF = ("staff", "admin")
@@ -142,3 +143,15 @@ def create_certificate(data, block_id):
 def list_certificates(block_id):
     """Certificates of a block: for staff, its tenants and contractors working there."""
     return properties.certificates_of(current_caller(), block_id)
+
+
+@blp.post("/certificates/<int:certificate_id>/renew")
+@requires(*STAFF)
+@blp.arguments(CertificateRenewSchema)
+@blp.response(201, CertificateSchema)
+@blp.alt_response(409, response="CONFLICT")
+def renew_certificate(data, certificate_id):
+    """Record a certificate's renewal (staff): a new certificate of the same kind and
+    place replaces it, and expiry reminders about the old one stop. 409
+    `certificate_replaced` if it was renewed already."""
+    return certificates.renew_certificate(current_caller(), certificate_id, **data)

@@ -10,6 +10,7 @@ from server.models import Holiday, SlaPolicy, TicketType
 from server.schemas.settings import (
     CannedResponseCreateSchema,
     CannedResponseSchema,
+    CannedResponseUpdateSchema,
     HolidaySchema,
     SlaPolicySchema,
     TicketTypeSchema,
@@ -89,3 +90,20 @@ def list_canned_responses():
 def create_canned_response(data):
     """Save a canned response (staff)."""
     return settings.create_canned_response(current_caller(), **data)
+
+
+@blp.patch("/canned-responses/<int:response_id>")
+@requires("admin")
+@blp.arguments(CannedResponseUpdateSchema)
+@blp.response(200, CannedResponseSchema)
+def update_canned_response(data, response_id):
+    """Admin: change a canned response's title, text or department."""
+    return settings.update_canned_response(current_caller(), response_id, data)
+
+
+@blp.post("/canned-responses/<int:response_id>/retire")
+@requires("admin")
+@blp.response(200, CannedResponseSchema)
+def retire_canned_response(response_id):
+    """Admin: stop offering a canned response in replies; it stays readable here."""
+    return settings.retire_canned_response(current_caller(), response_id)

@@ -12,7 +12,14 @@ from server.models.notifications import (
     WorkerJob,
 )
 from server.models.people import ROLES, Department, User, department_members
-from server.models.properties import CERTIFICATE_KINDS, Block, Certificate, Tenancy, Unit
+from server.models.properties import (
+    CERTIFICATE_KINDS,
+    Block,
+    Certificate,
+    CertificateReminder,
+    Tenancy,
+    Unit,
+)
 from server.models.saved_filters import SavedFilter
 from server.models.signup import PasswordToken, SignupRequest
 from server.models.tickets import (
@@ -40,6 +47,7 @@ __all__ = [
     "Block",
     "CannedResponse",
     "Certificate",
+    "CertificateReminder",
     "Counter",
     "Department",
     "Device",

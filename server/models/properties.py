@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db import Base, utcnow
@@ -72,3 +72,25 @@ class Certificate(Base):
     issued_on: Mapped[date] = mapped_column()
     expires_on: Mapped[date] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The name of a custom kind (`other`): "Lift inspection", "Legionella risk".
+    label: Mapped[str | None] = mapped_column(String(100))
+    # Set when a renewal replaces it: a replaced certificate is history, never reminded.
+    replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"), index=True)
+
+    block: Mapped[Block] = relationship()
+    unit: Mapped[Unit | None] = relationship()
+
+
+class CertificateReminder(Base):
+    """One expiry reminder sent (queued) for a certificate at one lead time: the unique
+    pair makes the worker's job idempotent across passes and workers."""
+
+    __tablename__ = "certificate_reminders"
+    __table_args__ = (UniqueConstraint("certificate_id", "lead_days"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificates.id"))
+    lead_days: Mapped[int] = mapped_column()
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -282,3 +282,5 @@ class CannedResponse(Base):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Retired: no longer offered when replying; old tickets' uses stay readable.
+    retired_at: Mapped[datetime | None] = mapped_column()

@@ -94,6 +94,16 @@ class CertificateCreateSchema(Schema):
     issued_on = Day(required=True)
     expires_on = Day(required=True)
     unit_id = id_field(allow_none=True)
+    label = fields.String(
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "the name of a custom kind (`other`)"},
+    )
+
+
+class CertificateRenewSchema(Schema):
+    number = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    issued_on = Day(required=True)
+    expires_on = Day(required=True)
 
 
 class CertificateSchema(Schema):
@@ -104,3 +114,5 @@ class CertificateSchema(Schema):
     number = fields.String()
     issued_on = Day()
     expires_on = Day()
+    label = fields.String(allow_none=True)
+    replaced_by_id = fields.Integer(allow_none=True)

@@ -47,10 +47,19 @@ class CannedResponseCreateSchema(Schema):
     department_id = id_field(allow_none=True)
 
 
+class CannedResponseUpdateSchema(Schema):
+    """Only the members given change."""
+
+    title = fields.String(validate=validate.Length(min=1, max=200))
+    body = fields.String(validate=validate.Length(min=1, max=20000))
+    department_id = id_field(allow_none=True)
+
+
 class CannedResponseSchema(CannedResponseCreateSchema):
     id = fields.Integer()
     created_by_id = fields.Integer()
     created_at = fields.DateTime()
+    retired_at = fields.DateTime(allow_none=True)
 
 
 class NotificationSchema(Schema):

@@ -3,6 +3,7 @@
 from sqlalchemy import select
 
 from server.auth import Caller
+from server.db import utcnow
 from server.errors import Conflict, Invalid, NotFound
 from server.extensions import db
 from server.models import CannedResponse, Department, Holiday, SlaPolicy, TicketType
@@ -62,9 +63,44 @@ def create_canned_response(
     return response
 
 
-def canned_responses(caller: Caller) -> list[CannedResponse]:
-    """Agency-wide responses plus those of the caller's departments (all, for admins)."""
+def get_canned_response(caller: Caller, response_id: int) -> CannedResponse:
+    response = db.session.get(CannedResponse, response_id)
+    if response is None:
+        raise NotFound("No such canned response.", code="canned_response_not_found")
+    return response
+
+
+def update_canned_response(caller: Caller, response_id: int, changes: dict) -> CannedResponse:
+    """Change a response's title, text or department (only the members given)."""
+    response = get_canned_response(caller, response_id)
+    if changes.get("department_id") is not None and not db.session.get(
+        Department, changes["department_id"]
+    ):
+        raise Invalid("Unknown department.", errors={"department_id": ["unknown department"]})
+    for key, value in changes.items():
+        setattr(response, key, value)
+    db.session.flush()
+    return response
+
+
+def retire_canned_response(caller: Caller, response_id: int, retired: bool = True):
+    """Stop offering a response when replying (or offer it again). It is never deleted:
+    replies that used it keep their text, and the settings page still shows it."""
+    response = get_canned_response(caller, response_id)
+    if retired and response.retired_at is None:
+        response.retired_at = utcnow()
+    elif not retired:
+        response.retired_at = None
+    db.session.flush()
+    return response
+
+
+def canned_responses(caller: Caller, *, include_retired: bool = False) -> list[CannedResponse]:
+    """Agency-wide responses plus those of the caller's departments (all, for admins);
+    retired ones only when asked for (the settings page), never in the reply picker."""
     query = select(CannedResponse).order_by(CannedResponse.title, CannedResponse.id)
+    if not include_retired:
+        query = query.where(CannedResponse.retired_at.is_(None))
     if caller.role != "admin":
         mine = [d.id for d in caller.user.departments]
         query = query.where(

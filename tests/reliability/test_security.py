@@ -61,7 +61,43 @@ AGENCY_WIDE = {
     "users.get_user": "the user directory (server.scope.user_scope: staff see every "
     "contractor), checked per role in tests/api/test_ticket_access.py",
     "users.update_user": "as users.get_user",
+    "properties.renew_certificate": "staff maintain the shared property register",
+    "settings.update_canned_response": "admin only; canned responses are agency-wide",
+    "settings.retire_canned_response": "admin only; canned responses are agency-wide",
 }
+# The console's back-office pages call the same services as these API routes, with the
+# same roles (tests/web/test_console_*.py check 403, 404 and the ticket scope per page).
+AGENCY_WIDE.update(
+    {
+        f"console.{name}": f"the console page of {api} (same service and roles)"
+        for name, api in {
+            "block_page": "properties.get_block",
+            "edit_block": "properties.update_block",
+            "update_block": "properties.update_block",
+            "add_unit": "properties.create_unit",
+            "set_block_owner": "billing_customers.set_block_owner",
+            "unit_page": "properties.get_unit (its tickets through server.scope)",
+            "update_unit": "properties.update_unit",
+            "add_tenancy": "properties.create_tenancy",
+            "end_tenancy": "properties.end_tenancy",
+            "set_unit_owner": "billing_customers.set_unit_owner",
+            "add_certificate": "properties.create_certificate",
+            "certificate_page": "properties.list_certificates",
+            "renew_certificate": "properties.renew_certificate",
+            "device_page": "devices.list_devices (conflicts through server.scope)",
+            "revoke_device": "devices.revoke",
+            "quarantined_mail": "mail.quarantined_mail",
+            "quarantined_raw": "mail.quarantined_raw",
+            "release_mail": "mail.release",
+            "reject_mail": "mail.reject",
+            "approve_request": "signup.approve",
+            "reject_request": "signup.reject",
+            "canned_page": "settings.update_canned_response",
+            "edit_canned": "settings.update_canned_response",
+            "retire_canned": "settings.retire_canned_response",
+        }.items()
+    }
+)
 NOT_IDS = {"priority", "kind", "filename"}
 
 
