@@ -72,6 +72,13 @@ def write(histories: list[History], block_id: int, department_id: int) -> None:
             created_at=history.created_at,
             first_response_at=history.first_response_at,
         )
+        for at, to in history.moves:  # as server.services.tickets.apply_status leaves them
+            if to == "resolved":
+                ticket.resolved_at = at
+            elif to == "closed":
+                ticket.closed_at = at
+            elif to == "open" and ticket.status in FINISHED:
+                ticket.resolved_at = ticket.closed_at = None
         db.session.add(ticket)
         db.session.flush()
         previous = "new"
