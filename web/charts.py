@@ -48,7 +48,9 @@ def bar_chart(rows, x_keys, bars, line=None, labels=None, name_of=None, top=None
     every = max(1, -(-len(rows) // MAX_LABELS))
     for n, row in enumerate(rows):
         name = " · ".join(
-            (name_of or str)(row.get(key)) if key == "period" else str(row.get(key)).replace("_", " ")
+            (name_of or str)(row.get(key))
+            if key == "period"
+            else str(row.get(key)).replace("_", " ")
             for key in x_keys
         )
         for s, key in enumerate(bars):
@@ -79,7 +81,9 @@ def bar_chart(rows, x_keys, bars, line=None, labels=None, name_of=None, top=None
         "line_series": len(bars),
         "grid": grid,
         "ticks": ticks,
-        "legend": [(s, labels.get(key, key)) for s, key in enumerate((*bars, *([line] if line else [])))],
+        "legend": [
+            (s, labels.get(key, key)) for s, key in enumerate((*bars, *([line] if line else [])))
+        ],
     }
 
 

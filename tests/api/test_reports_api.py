@@ -53,7 +53,9 @@ def test_sla_counts_the_high_priority_tickets_with_their_clocks(client, make, pe
     from server.models import SlaPolicy
 
     with client.application.app_context():
-        db.session.add(SlaPolicy(priority="high", first_response_minutes=60, resolution_minutes=480))
+        db.session.add(
+            SlaPolicy(priority="high", first_response_minutes=60, resolution_minutes=480)
+        )
         db.session.commit()
     scenario.build(make, people)
     today = _today()
@@ -95,7 +97,9 @@ def test_csv_has_the_same_figures(client, make, people, path, extra):
     assert answer.mimetype == "text/csv"
     assert "attachment" in answer.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(answer.get_data(as_text=True))))
-    assert [(r["opened"], r["resolved"], r["closed"], r["backlog"]) for r in rows] == [("4", "2", "2", "3")]
+    assert [(r["opened"], r["resolved"], r["closed"], r["backlog"]) for r in rows] == [
+        ("4", "2", "2", "3")
+    ]
 
 
 @pytest.mark.parametrize("role", ["tenant", "contractor"])
@@ -118,7 +122,9 @@ def test_customers_may_not_read_reports(client, make, people, role):
     ],
 )
 def test_bad_filters_are_a_problem_naming_the_field(client, make, people, query, field):
-    answer = client.get("/api/reports/volume", query_string=query, headers=make.headers(people.manager))
+    answer = client.get(
+        "/api/reports/volume", query_string=query, headers=make.headers(people.manager)
+    )
     assert answer.status_code == 422
     assert answer.mimetype == "application/problem+json"
     assert field in answer.get_json()["errors"]

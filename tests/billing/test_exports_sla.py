@@ -15,7 +15,9 @@ def test_a_late_resolution_shows_both_breaches_and_the_time_it_took(app, client,
     created = datetime.now(UTC).replace(microsecond=0) - timedelta(days=10)
     resolved = created + timedelta(days=5)
     late = History(created_at=created, priority="normal", moves=[(resolved, "resolved")])
-    running = History(created_at=created, priority="normal", first_response_at=created + timedelta(hours=1))
+    running = History(
+        created_at=created, priority="normal", first_response_at=created + timedelta(hours=1)
+    )
     block = Factory(app).block(department=people.department)
     with app.app_context():
         timelines.set_policies()  # normal: 4 h to respond, 48 h to resolve, 24/7
@@ -27,7 +29,9 @@ def test_a_late_resolution_shows_both_breaches_and_the_time_it_took(app, client,
     first, second = rows[-2], rows[-1]
     assert first["status"] == "resolved" and first["resolved_at"]  # the old columns stay
     assert first["first_response_breached"] == "true"
-    assert datetime.fromisoformat(first["first_response_breached_at"]) == created + timedelta(hours=4)
+    assert datetime.fromisoformat(first["first_response_breached_at"]) == created + timedelta(
+        hours=4
+    )
     assert first["resolution_breached"] == "true"
     assert datetime.fromisoformat(first["resolution_breached_at"]) == created + timedelta(hours=48)
     assert first["resolution_due_at"] == ""  # stopped: no deadline running
@@ -36,5 +40,7 @@ def test_a_late_resolution_shows_both_breaches_and_the_time_it_took(app, client,
     # Answered within the hour, still unresolved after ten days.
     assert second["first_response_breached"] == "false"
     assert second["first_response_business_minutes"] == "60"
-    assert second["resolution_breached"] == "true" and second["time_to_resolve_business_minutes"] == ""
+    assert (
+        second["resolution_breached"] == "true" and second["time_to_resolve_business_minutes"] == ""
+    )
     assert datetime.fromisoformat(second["resolution_due_at"]) == created + timedelta(hours=48)

@@ -77,13 +77,19 @@ def test_volume_and_backlog_equal_the_reference(app, people, found, group):
     with app.app_context():
         admin = Caller(db.session.get(User, people.admin.id), None)
         got = volume.figures(admin, filters)
-    spans = [(p, min(next_period(p, group), END + timedelta(days=1))) for p in periods(START, END, group)]
+    spans = [
+        (p, min(next_period(p, group), END + timedelta(days=1))) for p in periods(START, END, group)
+    ]
     # The first week starts before the range: only its days inside the range count.
     spans = [(max(first, START), after) for first, after in spans]
     expected = timelines.reference_volume(found, spans)
     for row, span in zip(expected, spans, strict=True):
-        row["period"] = span[0].isoformat() if span[0] != START else periods(START, END, group)[0].isoformat()
-    assert [{k: r[k] for k in ("period", "opened", "resolved", "closed", "backlog")} for r in got] == expected
+        row["period"] = (
+            span[0].isoformat() if span[0] != START else periods(START, END, group)[0].isoformat()
+        )
+    assert [
+        {k: r[k] for k in ("period", "opened", "resolved", "closed", "backlog")} for r in got
+    ] == expected
 
 
 @settings(
@@ -118,4 +124,6 @@ def test_sla_figures_equal_the_minute_by_minute_reference(app, people, found):
     for row in rows[:-1]:
         mine = per_priority[row["priority"]]
         assert row["tickets"] == len(mine)
-        assert row["resolution_breached"] == sum(c["resolution"]["outcome"] == "breached" for c in mine)
+        assert row["resolution_breached"] == sum(
+            c["resolution"]["outcome"] == "breached" for c in mine
+        )

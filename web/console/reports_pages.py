@@ -98,10 +98,13 @@ def _render(caller, name: str):
             top=built.chart.top,
         )
     args = {k: v for k, v in request.args.items() if v}
+    # The table shows the period's first day; its end stays in JSON and CSV.
+    shown = tuple(column for column in built.columns if column[0] != "period_end")
     return page(
         "console/reports/report.html",
         status=422 if errors else 200,
         report=built,
+        columns=shown,
         name=name,
         names=reports.REPORTS,
         description=DESCRIPTIONS[name],

@@ -41,7 +41,10 @@ def band_of(age: timedelta) -> str:
 def figures(caller: Caller, filters: Filters | None, now: datetime) -> list[dict]:
     conditions = [*_conditions(caller, filters), Ticket.status.in_(ACTIVE)]
     band = case(
-        *((Ticket.created_at <= now - timedelta(days=days), literal(label)) for label, days in BANDS[:-1]),
+        *(
+            (Ticket.created_at <= now - timedelta(days=days), literal(label))
+            for label, days in BANDS[:-1]
+        ),
         else_=literal(BANDS[-1][0]),
     ).label("band")
     query = select(band, Ticket.status, func.count().label("count")).where(*conditions)
@@ -56,7 +59,9 @@ def figures(caller: Caller, filters: Filters | None, now: datetime) -> list[dict
 
 def oldest(caller: Caller, filters: Filters | None, now: datetime) -> list[dict]:
     query = (
-        select(Ticket.id, Ticket.ref, Ticket.summary, Ticket.status, Ticket.priority, Ticket.created_at)
+        select(
+            Ticket.id, Ticket.ref, Ticket.summary, Ticket.status, Ticket.priority, Ticket.created_at
+        )
         .where(*_conditions(caller, filters), Ticket.status.in_(ACTIVE))
         .order_by(Ticket.created_at, Ticket.id)
         .limit(OLDEST)

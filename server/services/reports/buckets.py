@@ -47,6 +47,7 @@ def periods(start: date, end: date, group: str) -> list[date]:
 def offset_changes(zone: ZoneInfo, start: datetime, end: datetime) -> list[tuple[datetime, int]]:
     """(instant, UTC offset in seconds from then on) for [start, end): the first entry is
     `start`'s own offset, then one per change, found to the minute."""
+
     def offset(moment: datetime) -> int:
         return int(moment.astimezone(zone).utcoffset().total_seconds())
 
@@ -73,7 +74,9 @@ def local_period(column, group: str, zone: ZoneInfo, start: datetime, end: datet
         local = func.timezone(zone.key, column)
         unit = {"day": "day", "week": "week", "month": "month"}[group]
         return func.to_char(func.date_trunc(unit, local), "YYYY-MM-DD")
-    changes = offset_changes(zone, start.astimezone(UTC) - timedelta(days=1), end + timedelta(days=1))
+    changes = offset_changes(
+        zone, start.astimezone(UTC) - timedelta(days=1), end + timedelta(days=1)
+    )
     shift = literal(f"{changes[-1][1]:+d} seconds")
     if len(changes) > 1:
         whens = [
@@ -85,8 +88,6 @@ def local_period(column, group: str, zone: ZoneInfo, start: datetime, end: datet
     if group == "month":
         return func.strftime("%Y-%m-01", local)
     if group == "week":
-        back = func.printf(
-            "-%d days", (cast(func.strftime("%w", local), Integer) + 6) % 7
-        )
+        back = func.printf("-%d days", (cast(func.strftime("%w", local), Integer) + 6) % 7)
         return func.date(local, back)
     return func.date(local)

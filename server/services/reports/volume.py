@@ -89,7 +89,9 @@ def figures(caller: Caller, filters: Filters, by: str | None = None) -> list[dic
     rows = movements(caller, filters, key)
     bucket = case(
         (rows.c.at < filters.start_at, literal("", String)),
-        else_=local_period(rows.c.at, filters.group, filters.zone, filters.start_at, filters.end_at),
+        else_=local_period(
+            rows.c.at, filters.group, filters.zone, filters.start_at, filters.end_at
+        ),
     ).label("bucket")
     per_bucket = (
         select(
@@ -120,7 +122,7 @@ def figures(caller: Caller, filters: Filters, by: str | None = None) -> list[dic
         found[(row.bucket, row.key)] = row._asdict()
     names = _names(by, keys)
     table = []
-    for key_value in sorted(keys, key=lambda k: (names.get(k, str(k)) if by else "")):
+    for key_value in sorted(keys, key=lambda k: names.get(k, str(k)) if by else ""):
         backlog = int(found.get(("", key_value), {}).get("backlog") or 0)
         for start in periods(filters.start, filters.end, filters.group):
             row = found.get((start.isoformat(), key_value))
