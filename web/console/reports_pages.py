@@ -44,7 +44,7 @@ DESCRIPTIONS = {
 
 def _load(name: str):
     if name not in reports.REPORTS:
-        raise NotFound("No such report.", code="report_not_found")
+        raise NotFound("No such report.", code="not_found")
     try:
         return read_form(ReportQuerySchema(), request.args), {}
     except Invalid as error:
