@@ -9,6 +9,7 @@ from server.schemas.ids import id_field
 from server.schemas.times import Day
 from server.services.reports.filters import GROUPS, MAX_DAYS
 from server.services.reports.volume import DIMENSIONS
+from server.services.reports.work import SPLITS
 
 
 class ReportQuerySchema(Schema):
@@ -22,8 +23,11 @@ class ReportQuerySchema(Schema):
         validate=validate.OneOf(GROUPS), metadata={"description": "period: day, week, month"}
     )
     by = fields.String(
-        validate=validate.OneOf(tuple(DIMENSIONS)),
-        metadata={"description": "volume only: split by type, priority, department or block"},
+        validate=validate.OneOf((*DIMENSIONS, *SPLITS)),
+        metadata={
+            "description": "volume: split by type, priority, department or block; "
+            "work: by contractor or block"
+        },
     )
     format = fields.String(
         validate=validate.OneOf(("json", "csv")), metadata={"description": "`csv` for CSV"}

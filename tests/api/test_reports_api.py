@@ -3,7 +3,7 @@ filters answered as problem+json."""
 
 import csv
 import io
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -133,3 +133,59 @@ def test_bad_filters_are_a_problem_naming_the_field(client, make, people, query,
 def test_an_unknown_report_is_not_found(client, make, people):
     answer = client.get("/api/reports/salaries", headers=make.headers(people.manager))
     assert answer.status_code == 404
+
+
+def _log(app, ticket, contractor, minutes, chargeable, at):
+    from server.extensions import db
+    from server.models import Ticket
+    from server.services import work
+    from tests.factories import as_caller
+
+    with app.app_context():
+        work.log_time(
+            as_caller(contractor),
+            db.session.get(Ticket, ticket.id),
+            id=f"te-{ticket.id}-{minutes}-{chargeable}",
+            minutes=minutes,
+            started_at=at,
+            ended_at=at + timedelta(minutes=minutes),
+            chargeable=chargeable,
+            created_at=at + timedelta(minutes=minutes),
+        )
+        db.session.commit()
+
+
+def test_work_sums_chargeable_and_other_hours_per_month_by_contractor(app, client, make, people):
+    found = scenario.build(make, people)
+    ticket = found.tickets[2]
+    make.assign(ticket, people.contractor, people.manager)
+    march = datetime(2026, 3, 12, 9, tzinfo=UTC)
+    _log(app, ticket, people.contractor, 90, True, march)
+    _log(app, ticket, people.contractor, 30, False, march)
+    _log(app, ticket, people.contractor, 45, True, march + timedelta(days=30))
+    answer = client.get(
+        "/api/reports/work",
+        query_string={"from": "2026-03-01", "to": "2026-04-30", "by": "contractor"},
+        headers=make.headers(people.manager),
+    )
+    assert answer.status_code == 200, answer.get_json()
+    rows = answer.get_json()["rows"]
+    assert [
+        (r["contractor"], r["period"], r["chargeable_hours"], r["other_hours"], r["entries"])
+        for r in rows
+    ] == [
+        ("Carl Plumber", "2026-03-01", 1.5, 0.5, 2),
+        ("Carl Plumber", "2026-04-01", 0.75, 0.0, 1),
+    ]
+
+
+def test_a_split_the_report_does_not_offer_is_refused(client, make, people):
+    answer = client.get(
+        "/api/reports/volume",
+        query_string={"by": "contractor"},
+        headers=make.headers(people.manager),
+    )
+    assert answer.status_code == 422
+    assert answer.get_json()["errors"] == {
+        "by": ["The volume report splits by: type, priority, department, block."]
+    }

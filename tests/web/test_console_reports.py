@@ -23,7 +23,7 @@ def _signed_in(app, user):
     return client
 
 
-@pytest.mark.parametrize("path", ["/reports", "/reports/sla", "/reports/ageing"])
+@pytest.mark.parametrize("path", ["/reports", "/reports/sla", "/reports/ageing", "/reports/work"])
 @pytest.mark.parametrize("role", ["tenant", "contractor"])
 def test_customers_get_the_not_allowed_page(app, people, path, role):
     answer = _signed_in(app, getattr(people, role)).get(path)
@@ -81,7 +81,7 @@ def test_an_unknown_report_is_not_found(app, people):
     assert _signed_in(app, people.manager).get("/reports/salaries").status_code == 404
 
 
-@pytest.mark.parametrize("name", ["volume", "sla", "ageing"])
+@pytest.mark.parametrize("name", ["volume", "sla", "ageing", "work"])
 def test_queries_do_not_grow_with_the_tickets(app, make, people, queries, name):
     client = _signed_in(app, people.manager)
     make.ticket(people.tenant, people.block, people.unit)

@@ -15,7 +15,6 @@ from server.scope import block_scope
 from server.services import reports
 from server.services.reports import csv_out
 from server.services.reports.filters import GROUPS
-from server.services.reports.volume import DIMENSIONS
 from web.access import STAFF, signed_in
 from web.charts import bar_chart
 from web.console import bp
@@ -39,6 +38,7 @@ DESCRIPTIONS = {
     "sla": "First-response and resolution targets met and breached, for tickets reported in "
     "the range, with business hours taken and the clocks at risk now.",
     "ageing": "Tickets still open (new, open, on hold) by how long ago they were reported.",
+    "work": "Hours logged by contractors in each period, chargeable and not.",
 }
 
 
@@ -81,7 +81,11 @@ def report_csv(caller, name):
 
 def _render(caller, name: str):
     query, errors = _load(name)
-    built = reports.build(name, caller, query)
+    try:
+        built = reports.build(name, caller, query)
+    except Invalid as error:  # a split this report does not offer
+        errors = error.errors or {}
+        built = reports.build(name, caller, {})
     labels = dict(built.columns)
     chart = None
     if built.chart and built.rows:
@@ -115,7 +119,7 @@ def _render(caller, name: str):
         csv_url=f"/reports/{name}.csv" + ("?" + _encode(args) if args else ""),
         priorities=PRIORITIES,
         groups=GROUPS,
-        dimensions=tuple(DIMENSIONS),
+        dimensions=reports.SPLITS.get(name, ()),
         types=db.session.scalars(select(TicketType.name).order_by(TicketType.name)).all(),
         departments=db.session.scalars(select(Department).order_by(Department.name)).all(),
         blocks=db.session.scalars(
