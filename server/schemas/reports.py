@@ -15,10 +15,16 @@ from server.services.reports.work import SPLITS
 class ReportQuerySchema(Schema):
     start = Day(data_key="from", metadata={"description": "first day (agency zone), inclusive"})
     end = Day(data_key="to", metadata={"description": "last day (agency zone), inclusive"})
-    department = id_field(strict=False)
-    block = id_field(strict=False)
-    priority = fields.String(validate=validate.OneOf(PRIORITIES))
-    type = fields.String(validate=validate.Length(min=1, max=40))
+    department = id_field(
+        strict=False, metadata={"description": "only tickets of this department (current)"}
+    )
+    block = id_field(strict=False, metadata={"description": "only tickets in this block"})
+    priority = fields.String(
+        validate=validate.OneOf(PRIORITIES), metadata={"description": "only this priority"}
+    )
+    type = fields.String(
+        validate=validate.Length(min=1, max=40), metadata={"description": "only this ticket type"}
+    )
     group = fields.String(
         validate=validate.OneOf(GROUPS), metadata={"description": "period: day, week, month"}
     )
