@@ -14,6 +14,7 @@ import io
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -23,8 +24,10 @@ from sqlalchemy.orm import aliased
 from billing.csv_safety import safe_cell
 from billing.models import Invoice, InvoiceLine
 from billing.money import price_str, to_str
+from server.db import utcnow
 from server.extensions import db
 from server.models import Block, Department, Material, Ticket, TimeEntry, Unit, User
+from server.services import sla
 
 KINDS = ("tickets", "time_entries", "materials", "invoices", "invoice_lines", "xero_invoices")
 BATCH = 2000
@@ -63,6 +66,7 @@ def _tickets(scope, start, end) -> tuple[list[str], Select]:
         "closed_at",
         "awaiting_payment",
         "paid_in_full",
+        *SLA_HEADER,
     ]
     query = (
         select(
@@ -84,6 +88,7 @@ def _tickets(scope, start, end) -> tuple[list[str], Select]:
             Ticket.closed_at,
             Ticket.awaiting_payment,
             Ticket.paid_in_full,
+            Ticket.first_response_at,
         )
         .join(Block, Block.id == Ticket.block_id)
         .outerjoin(Unit, Unit.id == Ticket.unit_id)
@@ -93,7 +98,71 @@ def _tickets(scope, start, end) -> tuple[list[str], Select]:
         .where(*_window(Ticket.created_at, start, end))
         .order_by(Ticket.id)
     )
-    return header, _scoped(query, scope)
+    return header, _scoped(query, scope), None, _sla_cells
+
+
+# The SLA columns of the tickets export: the clocks as the live SLA state derives them
+# (server.services.sla.states, one implementation), as of the export's start.
+SLA_HEADER = (
+    "first_response_at",
+    "first_response_business_minutes",
+    "first_response_due_at",
+    "first_response_breached",
+    "first_response_breached_at",
+    "resolution_due_at",
+    "resolution_breached",
+    "resolution_breached_at",
+    "time_to_resolve_business_minutes",
+    "time_to_resolve_hours",
+)
+
+
+def _clock_cells(clock, *, taken: bool) -> tuple:
+    if clock is None:
+        return (None, None, None, None)
+    breached = None if clock.target_seconds is None else clock.breached
+    minutes = clock.elapsed_business_seconds // 60 if taken and clock.met_at else None
+    return (minutes, clock.due_at, breached, clock.breached_at)
+
+
+def _sla_cells(partition) -> list[tuple]:
+    """The SLA cells of a partition of ticket rows, with their status changes read in
+    one query. Row positions: 0 id, 2 created_at, 5 priority, 14 resolved_at, last
+    first_response_at."""
+    now = utcnow()
+    tickets = [
+        SimpleNamespace(id=row[0], created_at=row[2], priority=row[5], first_response_at=row[-1])
+        for row in partition
+    ]
+    states = sla.states(tickets, now)
+    cells = []
+    for ticket, row in zip(tickets, partition, strict=True):
+        state = states.get(ticket.id)
+        response = _clock_cells(state and state.first_response, taken=True)
+        resolution = _clock_cells(state and state.resolution, taken=True)
+        resolved_at = row[14]
+        hours = (
+            None
+            if resolved_at is None
+            else (Decimal(int((resolved_at - row[2]).total_seconds())) / 3600).quantize(
+                Decimal("0.01")
+            )
+        )
+        cells.append(
+            (
+                ticket.first_response_at,
+                response[0],
+                response[1],
+                response[2],
+                response[3],
+                resolution[1],
+                resolution[2],
+                resolution[3],
+                resolution[0],
+                hours,
+            )
+        )
+    return cells
 
 
 def _time_entries(scope, start, end) -> tuple[list[str], Select]:
@@ -362,15 +431,19 @@ def rows(kind: str, scope, start: date | None, end: date | None) -> Iterator[tup
     """The header, then each row (as cells), read `BATCH` rows at a time."""
     built = QUERIES[kind](scope, start, end)
     header, query = built[0], built[1]
-    shape = built[2] if len(built) > 2 else tuple
+    shape = (built[2] if len(built) > 2 else None) or tuple
+    # Columns worked out per partition (the tickets' SLA clocks), after the row's own.
+    extend = built[3] if len(built) > 3 else None
     formats = _formatters(header)
     yield tuple(header)
     result = db.session.execute(query.execution_options(yield_per=BATCH))
     for partition in result.partitions():
-        for row in partition:
+        extras = extend(partition) if extend else None
+        for n, row in enumerate(partition):
+            cells = shape(row[:-1]) + extras[n] if extend else shape(row)
             yield tuple(
                 value if format_ is None or value is None else format_(value)
-                for format_, value in zip(formats, shape(row), strict=True)
+                for format_, value in zip(formats, cells, strict=True)
             )
 
 

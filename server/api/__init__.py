@@ -7,6 +7,7 @@ from server.api import (
     mail,
     notifications,
     properties,
+    reports,
     settings,
     signup,
     tickets,
@@ -15,7 +16,17 @@ from server.api import (
 
 
 def register_blueprints(api) -> None:
-    modules = (auth, devices, users, properties, tickets, attachments, settings, notifications)
+    modules = (
+        auth,
+        devices,
+        users,
+        properties,
+        tickets,
+        attachments,
+        settings,
+        notifications,
+        reports,
+    )
     for module in modules:
         api.register_blueprint(module.blp)
     for blueprint in (mail.blp, signup.blp, signup.page_blp):

@@ -10,6 +10,7 @@ Pure module: stdlib only, no Flask, no SQLAlchemy.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -78,6 +79,14 @@ class BusinessCalendar:
         # Frozen copies: a calendar is a value and must not change under a clock.
         object.__setattr__(self, "hours", MappingProxyType(dict(self.hours)))
         object.__setattr__(self, "holidays", frozenset(self.holidays))
+        # Each local day's window, worked out once: a value's days never change, and
+        # reports derive thousands of clocks over the same days (not part of eq/hash).
+        object.__setattr__(self, "_windows", {})
+        # Business seconds of the whole days from `_base` on: _prefix[n] is the total of
+        # the n days before _base + n, so any run of whole days costs two lookups.
+        object.__setattr__(self, "_base", None)
+        object.__setattr__(self, "_prefix", [0])
+        object.__setattr__(self, "_lock", threading.Lock())  # threads share calendars
 
     @property
     def zone(self) -> ZoneInfo:
@@ -85,6 +94,13 @@ class BusinessCalendar:
 
     def _window(self, day: date) -> tuple[datetime, datetime] | None:
         """The UTC instants a local day's working hours begin and end, if it has any."""
+        try:
+            return self._windows[day]
+        except KeyError:
+            window = self._windows[day] = self._work_out_window(day)
+            return window
+
+    def _work_out_window(self, day: date) -> tuple[datetime, datetime] | None:
         hours = self.hours.get(day.weekday())
         if hours is None or day in self.holidays:
             return None
@@ -96,28 +112,49 @@ class BusinessCalendar:
             datetime.combine(end_day, end, tzinfo=zone).astimezone(UTC),
         )
 
+    def _day_seconds(self, day: date) -> int:
+        window = self._window(day)
+        return 0 if window is None else (window[1] - window[0]) // _SECOND
+
+    def _whole_days(self, first: date, after: date) -> int:
+        """Business seconds of the local days first .. after - 1, whole."""
+        if after <= first:
+            return 0
+        with self._lock:
+            if self._base is None or first < self._base:
+                # Start a year early so slightly earlier questions reuse the sums.
+                object.__setattr__(self, "_base", first - 366 * _DAY)
+                object.__setattr__(self, "_prefix", [0])
+            prefix, base = self._prefix, self._base
+            need = (after - base).days
+            while len(prefix) <= need:
+                day = base + (len(prefix) - 1) * _DAY
+                prefix.append(prefix[-1] + self._day_seconds(day))
+            return prefix[need] - prefix[(first - base).days]
+
     def _local_date(self, moment: datetime) -> date:
         return moment.astimezone(self.zone).date()
 
     def business_seconds_between(self, a: datetime, b: datetime) -> int:
         """Business seconds in [a, b); 0 when b <= a.
 
-        Walks one local day at a time (O(days), a year is ~365 steps), taking
-        each day's window as a whole rather than stepping through time.
+        The first and last local days are clipped to [a, b); the whole days
+        between come from running totals per day, so a long span costs the
+        same as a short one once its days have been seen.
         """
         a, b = _utc(a), _utc(b)
         if b <= a:
             return 0
+        first, last = self._local_date(a), self._local_date(b)
         total = 0
-        day, last = self._local_date(a), self._local_date(b)
-        while day <= last:
+        for day in (first, last) if last > first else (first,):
             window = self._window(day)
             if window is not None:
                 low, high = max(window[0], a), min(window[1], b)
                 if high > low:
                     total += (high - low) // _SECOND
-            day += _DAY
-        return total
+        # The days between lie wholly inside [a, b): their windows count in full.
+        return total + self._whole_days(first + _DAY, last)
 
     def add_business_seconds(self, start: datetime, seconds: int) -> datetime:
         """The earliest instant (UTC) at which ``seconds`` business seconds have elapsed.

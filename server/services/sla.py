@@ -35,17 +35,64 @@ def calendar(name: str = "office_hours") -> BusinessCalendar:
     return _calendar(name, current_app.config["TIMEZONE"], frozenset(holidays))
 
 
+def _policy(row: SlaPolicyRow) -> SlaPolicy:
+    return SlaPolicy(
+        first_response_seconds=row.first_response_minutes and row.first_response_minutes * 60,
+        resolution_seconds=row.resolution_minutes and row.resolution_minutes * 60,
+        warning_percent=row.warning_percent,
+    )
+
+
 def policy_for(priority: str) -> tuple[SlaPolicy, str] | None:
     """The priority's targets and the name of its calendar; None without a policy."""
     row = db.session.get(SlaPolicyRow, priority)
     if row is None:
         return None
-    policy = SlaPolicy(
-        first_response_seconds=row.first_response_minutes and row.first_response_minutes * 60,
-        resolution_seconds=row.resolution_minutes and row.resolution_minutes * 60,
-        warning_percent=row.warning_percent,
-    )
-    return policy, row.calendar
+    return _policy(row), row.calendar
+
+
+def policies() -> dict[str, tuple[SlaPolicy, BusinessCalendar]]:
+    """Every priority's targets and calendar, in two queries (reports, exports)."""
+    rows = db.session.scalars(select(SlaPolicyRow)).all()
+    return {row.priority: (_policy(row), calendar(row.calendar)) for row in rows}
+
+
+def _change(at, data: str) -> StatusChange:
+    return StatusChange(at=at, status=json.loads(data)["to"])
+
+
+def states(tickets: list, now, known=None) -> dict[int, SlaState]:
+    """`state` for many tickets at once: `tickets` are rows with id, priority, created_at
+    and first_response_at; their status changes are read in one query. Tickets whose
+    priority has no policy are left out. The clocks come from the same `sla_state`."""
+    known = known if known is not None else policies()
+    ids = [t.id for t in tickets if t.priority in known]
+    changes: dict[int, list[StatusChange]] = {ticket_id: [] for ticket_id in ids}
+    for start in range(0, len(ids), 5000):
+        events = db.session.execute(
+            select(TicketEvent.ticket_id, TicketEvent.created_at, TicketEvent.data)
+            .where(
+                TicketEvent.ticket_id.in_(ids[start : start + 5000]),
+                TicketEvent.kind == "status_changed",
+            )
+            .order_by(TicketEvent.ticket_id, TicketEvent.position)
+        )
+        for ticket_id, at, data in events:
+            changes[ticket_id].append(_change(at, data))
+    found = {}
+    for ticket in tickets:
+        if ticket.priority not in known:
+            continue
+        policy, clock_calendar = known[ticket.priority]
+        found[ticket.id] = sla_state(
+            ticket.created_at,
+            changes[ticket.id],
+            ticket.first_response_at,
+            policy,
+            clock_calendar,
+            now,
+        )
+    return found
 
 
 def state(ticket: Ticket, now=None) -> SlaState | None:
@@ -58,7 +105,7 @@ def state(ticket: Ticket, now=None) -> SlaState | None:
         .where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "status_changed")
         .order_by(TicketEvent.position)
     ).all()
-    changes = [StatusChange(at=at, status=json.loads(data)["to"]) for at, data in events]
+    changes = [_change(at, data) for at, data in events]
     return sla_state(
         ticket.created_at,
         changes,

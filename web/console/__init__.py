@@ -57,5 +57,6 @@ from web.console import (  # noqa: E402,F401  (routes)
     people_pages,
     properties_pages,
     queue,
+    reports_pages,
     settings_pages,
 )
