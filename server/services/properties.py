@@ -182,6 +182,7 @@ def create_certificate(
     issued_on: date,
     expires_on: date,
     unit_id: int | None = None,
+    label: str | None = None,
 ) -> Certificate:
     block = get_block(block_id)
     if unit_id is not None:
@@ -197,6 +198,7 @@ def create_certificate(
         number=number,
         issued_on=issued_on,
         expires_on=expires_on,
+        label=label,
     )
     db.session.add(certificate)
     db.session.flush()

@@ -276,7 +276,7 @@ def unlock_person(caller, user_id):
 
 @bp.post("/people/<int:user_id>/devices/<int:device_id>/revoke")
 @signed_in(*STAFF)
-def revoke_device(caller, user_id, device_id):
+def revoke_person_device(caller, user_id, device_id):
     user = get_visible_user(caller, user_id)
     device = db.session.scalar(
         auth.visible_devices(caller).where(Device.id == device_id, Device.user_id == user.id)
