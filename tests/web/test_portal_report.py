@@ -131,3 +131,13 @@ def test_a_report_without_the_csrf_token_is_refused(app, client, people):
     assert answer.status_code == 400
     assert "This form has expired" in answer.get_data(as_text=True)
     assert counts(app) == before
+
+
+def test_a_text_over_the_form_memory_limit_gets_a_page_and_saves_nothing(app, client, people):
+    app.config["MAX_FORM_MEMORY_SIZE"] = 50_000  # werkzeug's limit on one text field
+    sign_in(client, people.tenant)
+    before = counts(app)
+    answer = _report(client, people, description="z" * 60_000)
+    assert answer.status_code == 413
+    assert "Too much to send at once" in answer.get_data(as_text=True)
+    assert counts(app) == before
