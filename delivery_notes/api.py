@@ -15,7 +15,6 @@ from delivery_notes.snapshots import content_is_intact
 from server.api.access import requires
 from server.api.downloads import send_bytes
 from server.auth import current_caller
-from server.errors import NotFound
 from server.extensions import db
 from server.scope import get_visible_ticket
 
@@ -66,10 +65,7 @@ def note_pdf(ticket_id, note_id):
     answers 409 `note_not_ready` with `Retry-After`, one whose stored content
     cannot be rendered 409 `note_not_renderable`.
     """
-    ticket = get_visible_ticket(current_caller(), ticket_id)
-    note = db.session.get(DeliveryNote, note_id)
-    if note is None or note.ticket_id != ticket.id:
-        raise NotFound("No such delivery note.", code="delivery_note_not_found")
+    note = service.visible_note(current_caller(), ticket_id, note_id)
     headers = {"Cache-Control": PDF_CACHE_CONTROL}
     if note.pdf_sha256 and request.if_none_match.contains_weak(note.pdf_sha256):
         response = current_app.response_class(status=304, headers=headers)

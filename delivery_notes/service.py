@@ -21,9 +21,10 @@ from server import changes
 from server.auth import Caller
 from server.db import utcnow
 from server.domain import closing, workflow
-from server.errors import Conflict, DomainError
+from server.errors import Conflict, DomainError, NotFound
 from server.extensions import db
 from server.models import Attachment, Device, Ticket
+from server.scope import get_visible_ticket
 from server.services import held_work, outbox
 from server.services.counters import next_value
 from server.services.rules import state_of
@@ -132,6 +133,16 @@ def notes_of(ticket: Ticket) -> list[DeliveryNote]:
         .where(DeliveryNote.ticket_id == ticket.id)
         .order_by(DeliveryNote.received_at, DeliveryNote.id)
     ).all()
+
+
+def visible_note(caller: Caller, ticket_id: int, note_id: str) -> DeliveryNote:
+    """A signed note of a ticket the caller may see (the ticket's scope is the note's);
+    404 otherwise, whether the ticket or the note is missing or out of scope."""
+    ticket = get_visible_ticket(caller, ticket_id)
+    note = db.session.get(DeliveryNote, note_id)
+    if note is None or note.ticket_id != ticket.id:
+        raise NotFound("No such delivery note.", code="delivery_note_not_found")
+    return note
 
 
 def _lock(ticket: Ticket) -> None:

@@ -1,5 +1,5 @@
 """Fieldline's web layer (docs/WEB.md, docs/FIELD_APP.md): the sign-in page, the staff
-console, and the field app's shell for contractors.
+console, the tenant portal, and the field app's shell for contractors.
 
 `web` may import the other packages' services; nothing imports `web` (an import-linter
 contract). The server loads it by name from FEATURE_PACKAGES.
@@ -14,7 +14,8 @@ COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 
 def init_app(app, api) -> None:
     from server.config import declare
-    from web import field
+    from server.tools.demo import DemoPart, register_demo_part
+    from web import demo, field
     from web.blueprints import install
     from web.settings import SETTINGS
 
@@ -27,14 +28,17 @@ def init_app(app, api) -> None:
     for blueprint in _page_blueprints():
         app.register_blueprint(blueprint)
     install(app)
+    register_demo_part(app, DemoPart(demo.apply_settings, demo.load))
 
 
 def _page_blueprints() -> list[Blueprint]:
     from web import assets
     from web.console import bp as console
+    from web.forgotten import bp as forgotten
+    from web.portal import bp as portal
     from web.signin import bp as signin
 
-    return [assets.bp, signin, console]
+    return [assets.bp, signin, forgotten, console, portal]
 
 
 def _browser_sessions(app) -> None:

@@ -18,4 +18,18 @@ SETTINGS = (
         "12",
         "a browser session ends this long after sign-in, however busy",
     ),
+    Setting("AGENCY_PHONE", "str", "", "the managing agent's phone number in the tenant portal"),
+    Setting("AGENCY_EMAIL", "str", "", "the managing agent's email address in the tenant portal"),
+    Setting(
+        "AGENCY_HOURS",
+        "str",
+        "",
+        "when the managing agent answers, in the tenant portal (e.g. `Mon–Fri 9:00–17:30`)",
+    ),
+    Setting(
+        "PORTAL_MAX_PHOTOS",
+        "int",
+        "5",
+        "photos a tenant may send with one report or reply in the portal",
+    ),
 )

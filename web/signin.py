@@ -12,7 +12,7 @@ from server.errors import Invalid, NotAuthenticated, TooManyRequests
 from server.schemas.people import PasswordChangeSchema
 from server.services import people
 from web import session
-from web.access import STAFF, signed_in
+from web.access import signed_in
 from web.blueprints import page_blueprint
 from web.forms import read_form
 from web.rendering import page, problem_text
@@ -22,7 +22,7 @@ bp = page_blueprint("signin", __name__)
 HOMES = {
     "staff": "/dashboard",
     "admin": "/dashboard",
-    "tenant": "/welcome",
+    "tenant": "/portal",
     "contractor": "/field/",
 }
 
@@ -105,7 +105,7 @@ def change_password(caller):
 @bp.get("/welcome")
 @signed_in()
 def welcome(caller):
-    """Tenants, until their portal exists: how they use Fieldline today."""
-    if caller.role in STAFF:
+    """Contractors without the field app at hand: where it is. Others go home."""
+    if caller.role != "contractor":
         return redirect(home_for(caller.role), code=303)
     return page("auth/welcome.html")

@@ -13,7 +13,7 @@ def test_each_role_lands_on_its_home(app, people):
     homes = {
         people.manager: "/dashboard",
         people.admin: "/dashboard",
-        people.tenant: "/welcome",
+        people.tenant: "/portal",
         people.contractor: "/field/",
     }
     for user, home in homes.items():

@@ -1,0 +1,48 @@
+"""My home: where the tenant lives, the certificates of their home, whom to call."""
+
+from datetime import date, timedelta
+
+from flask import current_app
+
+from server.services import properties, ticket_queries
+from web.access import signed_in
+from web.portal import bp, wording
+from web.rendering import page
+
+SOON = timedelta(days=30)
+
+
+@bp.get("/portal")
+@signed_in("tenant")
+def home(caller):
+    tenancies = properties.current_tenancies(caller.user.id)
+    my_units = {t.unit_id for t in tenancies}
+    certificates = []
+    for block_id in dict.fromkeys(t.unit.block_id for t in tenancies):
+        # The API's rule decides who reads a block's certificates; of those, a tenant
+        # is shown the building's own and their flat's, not their neighbours'.
+        certificates += [
+            c
+            for c in properties.certificates_of(caller, block_id)
+            if c.unit_id is None or c.unit_id in my_units
+        ]
+    latest = ticket_queries.list_tickets(caller, {"limit": 3})["items"]
+    config = current_app.config
+    return page(
+        "portal/home.html",
+        tenancies=tenancies,
+        certificates=certificates,
+        today=date.today(),
+        soon=date.today() + SOON,
+        latest=latest,
+        standing={
+            t.id: wording.standing(t.status, wording.acts(t, caller.user.id)).label for t in latest
+        },
+        agency={
+            "name": config["AGENCY_NAME"],
+            "address": [line.strip() for line in config["AGENCY_ADDRESS"].split(",")],
+            "phone": config["AGENCY_PHONE"],
+            "email": config["AGENCY_EMAIL"],
+            "hours": config["AGENCY_HOURS"],
+        },
+    )
