@@ -54,7 +54,11 @@ def upgrade():
         )
 
 
+    op.create_index("ix_tickets_closed_at", "tickets", ["closed_at"])
+
+
 def downgrade():
+    op.drop_index("ix_tickets_closed_at", "tickets")
     for name, _, _ in INDEXES:
         op.drop_index(name, "tickets")
     with op.batch_alter_table("tickets") as batch:

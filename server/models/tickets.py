@@ -115,7 +115,7 @@ class Ticket(Base):
     triaged_at: Mapped[datetime | None] = mapped_column()
     first_response_at: Mapped[datetime | None] = mapped_column()
     resolved_at: Mapped[datetime | None] = mapped_column()
-    closed_at: Mapped[datetime | None] = mapped_column()
+    closed_at: Mapped[datetime | None] = mapped_column(index=True)
     last_customer_activity_at: Mapped[datetime | None] = mapped_column()
     # The last staff message a tenant or contractor can read (public or team): the
     # dashboard's "waiting for an answer" compares it with the customer's last activity.
