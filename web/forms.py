@@ -5,14 +5,20 @@ Browsers send every field as text: empty fields are left out (or sent as null wh
 the form clears a value), checkboxes arrive as "on", repeated fields as lists.
 """
 
+import re
+
 from marshmallow import Schema, ValidationError
 
 from server.errors import Invalid
 
+INTEGER = re.compile(r"-?[0-9]{1,18}")
 
-def read_form(schema: Schema, form, *, lists=(), flags=(), nullable=()) -> dict:
+
+def read_form(schema: Schema, form, *, lists=(), flags=(), nullable=(), ints=()) -> dict:
     """The form's fields loaded by `schema`; 422 `validation_failed` with the field
-    errors when it refuses them."""
+    errors when it refuses them. `ints`: fields sent as text that the API's strict
+    integer fields (ids) expect as numbers; text that is not a number is left for the
+    schema to refuse in its words."""
     raw: dict = {}
     for name in form:
         if name == "csrf_token":
@@ -23,6 +29,8 @@ def read_form(schema: Schema, form, *, lists=(), flags=(), nullable=()) -> dict:
         value = form.get(name, "")
         if name in flags:
             raw[name] = value in ("on", "true", "1", "yes")
+        elif name in ints and INTEGER.fullmatch(value.strip()):
+            raw[name] = int(value)
         elif value.strip() == "":
             if name in nullable:
                 raw[name] = None

@@ -58,7 +58,8 @@ def error_page(error: DomainError):
 
 
 def security_headers(response):
-    response.headers["Content-Security-Policy"] = CSP
+    # Files and documents bring their own stricter policy (sandboxed downloads).
+    response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Frame-Options"] = "DENY"

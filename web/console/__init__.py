@@ -42,4 +42,4 @@ def _console_globals():
     return {"clock_of": clock_of, "unread_count": unread}
 
 
-from web.console import dashboard_page, queue  # noqa: E402,F401  (routes)
+from web.console import dashboard_page, queue, ticket_actions, ticket_page  # noqa: E402,F401  (routes)
