@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from server.extensions import db
-from server.models import Attachment, Message, Ticket, TicketEvent
+from server.models import Attachment, InboundMail, Message, Ticket, TicketEvent
 from server.services import attachments, settings
 from server.services import messages as messages_service
 from tests.factories import as_caller
@@ -269,6 +269,7 @@ def test_editing_details_people_and_deadline_goes_through_the_update_service(
     assert len(events(app, ticket, "updated")) == 4
     html = manager.get(f"/tickets/{ticket.id}").get_data(as_text=True)
     assert "changed the owner from nothing to Olga Owner" in html
+    assert "edited the description" in html and "(edited since the report)" in html
 
 
 def test_marking_a_duplicate_by_its_ref_closes_this_ticket(app, manager, ticket, make, people):
@@ -457,3 +458,58 @@ def test_the_page_query_count_does_not_grow_with_the_timeline(app, make, people,
     with queries() as large_fragment:
         manager.get(f"/tickets/{large.id}/timeline")
     assert small_fragment.count == large_fragment.count
+
+
+def test_a_poll_after_the_session_ended_sends_the_browser_to_sign_in(app, ticket):
+    answer = app.test_client().get(f"/tickets/{ticket.id}/timeline", headers={"HX-Request": "true"})
+    assert answer.status_code == 204 and answer.data == b""
+    assert answer.headers["HX-Redirect"] == f"/?next=/tickets/{ticket.id}"
+
+
+def test_a_reply_that_came_by_email_says_so(app, manager, ticket, people):
+    with app.app_context():
+        message = messages_service.post_message(
+            as_caller(people.tenant), ticket.id, "Sent from my phone"
+        )
+        db.session.add(
+            InboundMail(
+                message_id="<m1@example.test>",
+                status="appended",
+                ticket_id=ticket.id,
+                appended_message_id=message.id,
+                sender=people.tenant.email,
+                sender_name="Zoë",
+                subject="Re: tap",
+                body_text="Sent from my phone",
+                raw_size=10,
+                source="imap",
+            )
+        )
+        db.session.commit()
+    html = manager.get(f"/tickets/{ticket.id}/timeline").get_data(as_text=True)
+    entry = html[html.index("Sent from my phone") - 900 : html.index("Sent from my phone")]
+    assert "wrote by email" in entry and "Tenant" in entry
+
+
+@pytest.mark.parametrize("role", ["tenant", "contractor"])
+def test_a_tenant_or_contractor_forcing_a_staff_form_gets_the_403_page(
+    app, people, ticket, make, role
+):
+    make.assign(ticket, people.contractor, people.manager)
+    user = getattr(people, role)
+    client = app.test_client()
+    sign_in(client, user)
+    before = len(events(app, ticket))
+    page_token = token(client, "/account/password")
+    for action, data in (
+        ("reply", {"body": "Let me in", "visibility": "staff"}),
+        ("assign", {"contractor_id": people.contractor.id}),
+        ("edit/details", {"summary": "Taken over"}),
+        (f"assignments/{people.contractor.id}/end", {}),
+    ):
+        answer = client.post(
+            f"/tickets/{ticket.id}/{action}", data={**data, "csrf_token": page_token}
+        )
+        assert answer.status_code == 403, action
+        assert "You cannot do this" in answer.get_data(as_text=True)
+    assert len(events(app, ticket)) == before

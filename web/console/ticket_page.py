@@ -2,7 +2,7 @@
 plus the page routes that stream a ticket's files and documents to a signed-in
 browser (the API's own routes want a bearer token). Actions: ticket_actions.py."""
 
-from flask import current_app, redirect
+from flask import current_app, redirect, request
 
 from billing import invoices as invoice_documents
 from billing import service as billing
@@ -17,6 +17,7 @@ from web.access import STAFF, signed_in
 from web.console import bp
 from web.console.ticket_view import ticket_context, timeline_entries
 from web.rendering import page
+from web.session import current_caller
 
 # Where a tenant or contractor following a mailed /tickets/<id> link belongs.
 ELSEWHERE = {"tenant": "/portal/tickets/{id}", "contractor": "/field/"}
@@ -45,9 +46,18 @@ def ticket_page(caller, ticket_id):
 
 
 @bp.get("/tickets/<int:ticket_id>/timeline")
+def timeline_fragment(ticket_id):
+    """The timeline alone, for the page's 20-second poll (and its Refresh link). A
+    poll whose session has ended sends the whole browser to sign-in (HX-Redirect),
+    instead of swapping the sign-in page into the timeline."""
+    if request.headers.get("HX-Request") and current_caller() is None:
+        back = f"/?next=/tickets/{ticket_id}"
+        return current_app.response_class(status=204, headers={"HX-Redirect": back})
+    return _timeline(ticket_id)
+
+
 @signed_in(*STAFF)
-def timeline_fragment(caller, ticket_id):
-    """The timeline alone, for the page's 20-second poll (and its Refresh link)."""
+def _timeline(caller, ticket_id):
     ticket = get_visible_ticket(caller, ticket_id)
     return page(
         "console/ticket/_timeline.html",

@@ -20,7 +20,7 @@ from server.auth import Caller
 from server.domain import workflow
 from server.errors import NotFound
 from server.extensions import db
-from server.models import Department, Ticket, TicketContractor, TicketType, Unit, User
+from server.models import Department, InboundMail, Ticket, TicketContractor, TicketType, Unit, User
 from server.scope import WRITABLE, get_visible_ticket, readable_visibilities, user_scope
 from server.services import (
     assignments,
@@ -70,6 +70,7 @@ def timeline_entries(caller: Caller, ticket: Ticket) -> list[dict]:
     parsed = [(event, _data(event.data)) for event in events]
     names = _names(event_text.referenced_ids((e.kind, d) for e, d in parsed))
     shown_messages = {d.get("message_id") for e, d in parsed if e.kind == "message"}
+    mailed, reported_by_mail = _mailed(ticket)
     entries = []
     for event, data in parsed:
         if event.kind == "attachment_added" and data.get("message_id") in shown_messages:
@@ -89,6 +90,8 @@ def timeline_entries(caller: Caller, ticket: Ticket) -> list[dict]:
             "held": bool(data.get("held")),
             "approved": bool(data.get("approved")),
             "sentence": event_text.describe(event.kind, data, names),
+            "by_mail": (event.kind == "message" and data.get("message_id") in mailed)
+            or (event.kind == "reported" and reported_by_mail),
             "body": data.get("body") if event.kind == "message" else data.get("description"),
             "files": [],
         }
@@ -98,6 +101,18 @@ def timeline_entries(caller: Caller, ticket: Ticket) -> list[dict]:
             entry["files"] = [by_id[data["attachment_id"]]]
         entries.append(entry)
     return entries
+
+
+def _mailed(ticket: Ticket) -> tuple[set, bool]:
+    """Which of the ticket's messages came in by email, and whether the ticket itself
+    was opened by one (one query: the inbound mail log)."""
+    rows = db.session.execute(
+        select(InboundMail.appended_message_id, InboundMail.status).where(
+            InboundMail.ticket_id == ticket.id,
+            InboundMail.status.in_(("appended", "new_ticket")),
+        )
+    ).all()
+    return {m for m, _ in rows if m}, any(status == "new_ticket" for _, status in rows)
 
 
 def _offline_time(event) -> object:
