@@ -97,7 +97,7 @@ def _form_with_instants(names=("deadline_at",)) -> dict:
 
 @bp.post("/tickets/<int:ticket_id>/triage")
 @action("triage")
-def triage(caller, ticket_id):
+def ticket_triage(caller, ticket_id):
     data = read_form(TriageSchema(), _form_with_instants(), ints=("department_id",))
     ticket = tickets.triage(caller, ticket_id, **data)
     return f"Triaged: {ticket.type.replace('_', ' ')}, {ticket.priority} priority."
@@ -105,7 +105,7 @@ def triage(caller, ticket_id):
 
 @bp.post("/tickets/<int:ticket_id>/edit/<group>")
 @action("edit")
-def edit(caller, ticket_id, group):
+def ticket_edit(caller, ticket_id, group):
     fields = EDIT_GROUPS.get(group)
     if fields is None:
         raise Invalid("Unknown part of the ticket.", errors={"form": ["unknown form"]})
@@ -119,7 +119,7 @@ def edit(caller, ticket_id, group):
 
 @bp.post("/tickets/<int:ticket_id>/reply")
 @action("reply")
-def reply(caller, ticket_id):
+def ticket_reply(caller, ticket_id):
     data = read_form(MessageCreateSchema(), request.form)
     message = messages.post_message(caller, ticket_id, data["body"], data["visibility"])
     db.session.flush()
@@ -143,7 +143,7 @@ def reply(caller, ticket_id):
 
 @bp.post("/tickets/<int:ticket_id>/assign")
 @action("assign")
-def assign(caller, ticket_id):
+def ticket_assign(caller, ticket_id):
     data = read_form(AssignmentCreateSchema(), request.form, ints=("contractor_id",))
     link = assignments.assign(caller, ticket_id, data["contractor_id"])
     return f"{link.contractor.name} is assigned."
@@ -151,14 +151,14 @@ def assign(caller, ticket_id):
 
 @bp.post("/tickets/<int:ticket_id>/assignments/<int:contractor_id>/end")
 @action("assign")
-def unassign(caller, ticket_id, contractor_id):
+def ticket_unassign(caller, ticket_id, contractor_id):
     link = assignments.end_assignment(caller, ticket_id, contractor_id)
     return f"{link.contractor.name} is no longer assigned."
 
 
 @bp.post("/tickets/<int:ticket_id>/status")
 @action("status")
-def change_status(caller, ticket_id):
+def ticket_status(caller, ticket_id):
     data = read_form(StatusChangeSchema(), request.form)
     ticket = tickets.change_status(caller, ticket_id, data["status"], data.get("reason"))
     return f"The ticket is {STATUS_WORDS.get(ticket.status, ticket.status)}."
@@ -166,7 +166,7 @@ def change_status(caller, ticket_id):
 
 @bp.post("/tickets/<int:ticket_id>/duplicate")
 @action("duplicate")
-def mark_duplicate(caller, ticket_id):
+def ticket_duplicate(caller, ticket_id):
     typed = request.form.get("duplicate_of", "").strip()
     original_id = _ticket_id_of(caller, typed)
     if original_id is None:

@@ -15,7 +15,7 @@ from server.scope import get_visible_ticket
 from server.services import attachments
 from web.access import STAFF, signed_in
 from web.console import bp
-from web.console.ticket_view import ticket_context, timeline_entries
+from web.console.ticket_view import IMAGE_TYPES, ticket_context, timeline_entries
 from web.rendering import page
 from web.session import current_caller
 
@@ -46,7 +46,7 @@ def ticket_page(caller, ticket_id):
 
 
 @bp.get("/tickets/<int:ticket_id>/timeline")
-def timeline_fragment(ticket_id):
+def ticket_timeline(ticket_id):
     """The timeline alone, for the page's 20-second poll (and its Refresh link). A
     poll whose session has ended sends the whole browser to sign-in (HX-Redirect),
     instead of swapping the sign-in page into the timeline."""
@@ -63,7 +63,7 @@ def _timeline(caller, ticket_id):
         "console/ticket/_timeline.html",
         ticket=ticket,
         entries=timeline_entries(caller, ticket),
-        image_types=("image/png", "image/jpeg", "image/webp"),
+        image_types=IMAGE_TYPES,
     )
 
 
@@ -80,7 +80,7 @@ def ticket_file(caller, ticket_id, attachment_id):
 
 @bp.get("/tickets/<int:ticket_id>/delivery-notes/<string:note_id>.pdf")
 @signed_in(*STAFF)
-def delivery_note_pdf(caller, ticket_id, note_id):
+def ticket_note_pdf(caller, ticket_id, note_id):
     ticket = get_visible_ticket(caller, ticket_id)
     note = db.session.get(DeliveryNote, note_id) if len(note_id) <= 64 else None
     if note is None or note.ticket_id != ticket.id:
@@ -90,7 +90,7 @@ def delivery_note_pdf(caller, ticket_id, note_id):
 
 @bp.get("/tickets/<int:ticket_id>/invoices/<int:invoice_id>.pdf")
 @signed_in(*STAFF)
-def invoice_pdf(caller, ticket_id, invoice_id):
+def ticket_invoice_pdf(caller, ticket_id, invoice_id):
     ticket = get_visible_ticket(caller, ticket_id)
     invoice = billing.get_visible_invoice(caller, invoice_id)
     if invoice.ticket_id != ticket.id:
