@@ -5,9 +5,13 @@ Browsers send every field as text: empty fields are left out (or sent as null wh
 the form clears a value), checkboxes arrive as "on", repeated fields as lists.
 """
 
+import re
+
 from marshmallow import Schema, ValidationError
 
 from server.errors import Invalid
+
+INTEGER = re.compile(r"-?[0-9]{1,18}")
 
 
 def read_form(schema: Schema, form, *, lists=(), flags=(), nullable=(), ints=()) -> dict:
@@ -25,6 +29,8 @@ def read_form(schema: Schema, form, *, lists=(), flags=(), nullable=(), ints=())
         value = form.get(name, "")
         if name in flags:
             raw[name] = value in ("on", "true", "1", "yes")
+        elif name in ints and INTEGER.fullmatch(value.strip()):
+            raw[name] = int(value)
         elif value.strip() == "":
             if name in nullable:
                 raw[name] = None

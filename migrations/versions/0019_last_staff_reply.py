@@ -53,7 +53,6 @@ def upgrade():
             postgresql_where=sa.text(where),
         )
 
-
     op.create_index("ix_tickets_closed_at", "tickets", ["closed_at"])
 
 

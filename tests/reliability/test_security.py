@@ -136,6 +136,25 @@ CONSOLE_PAGES = {
     "console.delete_filter": "tests/web/test_console_queue.py",
     "console.read_notification": "tests/web/test_console_notifications.py",
 }
+CONSOLE_PAGES.update(
+    {
+        name: "tests/web/test_ticket_page.py"
+        for name in (
+            "console.ticket_page",
+            "console.ticket_timeline",
+            "console.ticket_file",
+            "console.ticket_note_pdf",
+            "console.ticket_invoice_pdf",
+            "console.ticket_triage",
+            "console.ticket_edit",
+            "console.ticket_reply",
+            "console.ticket_assign",
+            "console.ticket_unassign",
+            "console.ticket_status",
+            "console.ticket_duplicate",
+        )
+    }
+)
 # Page routes answer browser sessions, not bearer tokens: each is swept by its own test
 # with a signed-in session and the form's CSRF token.
 PAGES = {

@@ -59,4 +59,6 @@ from web.console import (  # noqa: E402,F401  (routes)
     queue,
     reports_pages,
     settings_pages,
+    ticket_actions,
+    ticket_page,
 )
