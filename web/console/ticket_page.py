@@ -4,7 +4,7 @@ browser (the API's own routes want a bearer token). Actions: ticket_actions.py."
 
 from flask import current_app, redirect, request
 
-from billing import invoices as invoice_documents
+from billing import invoice_documents
 from billing import service as billing
 from delivery_notes import stored_pdfs
 from delivery_notes.models import DeliveryNote
