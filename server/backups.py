@@ -129,7 +129,7 @@ def _run(command: list[str], env: dict) -> None:
         raise BackupError(f"{command[0]} failed: {done.stderr.strip()[-500:]}")
 
 
-@click.command("backup")
+@click.command("backup", short_help="Back up the database and attachment files.")
 @click.argument("target", type=click.Path(file_okay=False, path_type=Path))
 @with_appcontext
 def backup_command(target):
@@ -141,7 +141,7 @@ def backup_command(target):
     )
 
 
-@click.command("restore")
+@click.command("restore", short_help="Restore a backup into an empty database.")
 @click.argument("source", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @with_appcontext
 def restore_command(source):

@@ -127,7 +127,7 @@ def run_all(app: Flask) -> list[Report]:
     return [check() for check in checks]
 
 
-@click.command("verify-all")
+@click.command("verify-all", short_help="Check every hash chain, attachment and note.")
 @with_appcontext
 def verify_all_command():
     """Check every ticket's hash chain, every attachment's bytes and every delivery

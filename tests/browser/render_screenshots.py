@@ -27,6 +27,10 @@ PHONE = {"width": 390, "height": 844}
 PAGES = [
     ("console-dashboard.png", "maria.manager@demo.fieldline", "/dashboard", DESKTOP),
     ("console-queue.png", "maria.manager@demo.fieldline", "/tickets", DESKTOP),
+    ("console-ticket.png", "maria.manager@demo.fieldline", "/tickets/1", DESKTOP),
+    ("console-triage.png", "maria.manager@demo.fieldline", "/tickets/2", DESKTOP),
+    ("console-people.png", "admin@demo.fieldline", "/people", DESKTOP),
+    ("console-reports.png", "maria.manager@demo.fieldline", "/reports", DESKTOP),
 ]
 
 
