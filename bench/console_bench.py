@@ -25,14 +25,13 @@ import re
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, select  # noqa: E402
 
-from bench.sync_bench import SECRET, admin_user, make_app, prepare  # noqa: E402
+from bench.sync_bench import SECRET, admin_user, make_app, median_ms, prepare  # noqa: E402
 from server.auth import Caller  # noqa: E402
 from server.extensions import db  # noqa: E402
 from server.models import Ticket, TicketEvent, User  # noqa: E402
@@ -40,15 +39,6 @@ from server.models import Ticket, TicketEvent, User  # noqa: E402
 SEED_PASSWORD = "fieldline-seed"
 EVENTS = 500
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def median_ms(fn, repeat: int) -> float:
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
 
 
 def staff_member(app) -> tuple[str, int]:

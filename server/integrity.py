@@ -16,9 +16,10 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from server.domain.chain import EventContent, StoredEvent, first_broken
+from server.domain.chain import first_broken
 from server.extensions import db
 from server.models import Attachment, Ticket, TicketEvent
+from server.services.timeline import stored_event
 from server.storage import blob_store
 
 EXTENSION_KEY = "integrity_checks"
@@ -66,27 +67,12 @@ def ticket_chains() -> Report:
             rows = list(pending[1])
             pending = next(by_ticket, None)
         report.checked += 1
-        broken = first_broken(_stored(row) for row in rows)
+        broken = first_broken(stored_event(row) for row in rows)
         if broken is not None:
             report.problems.append(f"{ref}: the chain breaks at event {broken}")
         elif len(rows) != event_count or (rows[-1].hash if rows else None) != last_hash:
             report.problems.append(f"{ref}: events are missing from the end of the chain")
     return report
-
-
-def _stored(row: TicketEvent) -> StoredEvent:
-    content = EventContent(
-        ticket_id=row.ticket_id,
-        position=row.position,
-        kind=row.kind,
-        author_id=row.author_id,
-        author_role=row.author_role,
-        visibility=row.visibility,
-        data=row.data,
-        created_at=row.created_at,
-        device_time=row.device_time,
-    )
-    return StoredEvent(id=row.id, content=content, prev_hash=row.prev_hash, hash=row.hash)
 
 
 def attachment_bytes() -> Report:

@@ -103,30 +103,28 @@ def visible_events(ticket: Ticket, visibilities: tuple[str, ...]) -> list[Ticket
     ).all()
 
 
+def stored_event(row: TicketEvent) -> StoredEvent:
+    """An event row as the pure chain check reads it."""
+    content = EventContent(
+        ticket_id=row.ticket_id,
+        position=row.position,
+        kind=row.kind,
+        author_id=row.author_id,
+        author_role=row.author_role,
+        visibility=row.visibility,
+        data=row.data,
+        created_at=row.created_at,
+        device_time=row.device_time,
+    )
+    return StoredEvent(id=row.id, content=content, prev_hash=row.prev_hash, hash=row.hash)
+
+
 def verify_chain(ticket: Ticket) -> dict:
     """Recompute every hash from the stored rows; report the first that does not match."""
     rows = db.session.scalars(
         select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
     ).all()
-    stored = (
-        StoredEvent(
-            id=row.id,
-            content=EventContent(
-                ticket_id=row.ticket_id,
-                position=row.position,
-                kind=row.kind,
-                author_id=row.author_id,
-                author_role=row.author_role,
-                visibility=row.visibility,
-                data=row.data,
-                created_at=row.created_at,
-                device_time=row.device_time,
-            ),
-            prev_hash=row.prev_hash,
-            hash=row.hash,
-        )
-        for row in rows
-    )
+    stored = (stored_event(row) for row in rows)
     broken = first_broken(stored)
     head = rows[-1].hash if rows else None
     if broken is None and (len(rows) != ticket.event_count or head != ticket.last_event_hash):
