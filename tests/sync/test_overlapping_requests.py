@@ -33,6 +33,7 @@ def test_a_pull_survives_another_request_writing_its_device_meanwhile(
     try:
         answer = world.pull(headers)
     finally:
+        monkeypatch.undo()  # the next pull is a plain one
         other.dispose()
     assert answer.status_code == 200, answer.get_data(as_text=True)
     assert answer.get_json()["changes"]["tickets"]["created"]
