@@ -89,7 +89,9 @@ def test_a_tenant_reports_follows_and_answers_a_problem_on_a_phone(
     assert page.get_by_text("Waiting for you").first.is_visible()
     assert STAFF_NOTE not in page.content()
     photo = page.get_by_role("img", name=re.compile("Photo 1"))
-    assert photo.evaluate("img => img.complete && img.naturalWidth") == 120
+    # The photo is lazy-loaded: bring it on screen, then wait for it to decode.
+    photo.scroll_into_view_if_needed()
+    assert photo.evaluate("img => img.decode().then(() => img.naturalWidth)") == 120
     photo_url = photo.get_attribute("src")
     check_axe(page, axe_source)
 
