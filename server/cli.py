@@ -365,7 +365,7 @@ def outbox_purge_command(channel, status, older_than_days):
 
 
 from server.backups import backup_command, restore_command  # noqa: E402
-from server.integrity import verify_all_command  # noqa: E402
+from server.integrity import recount_command, verify_all_command  # noqa: E402
 
 COMMANDS = (
     serve_command,
@@ -376,6 +376,7 @@ COMMANDS = (
     mail_in_command,
     outbox_group,
     verify_all_command,
+    recount_command,
     backup_command,
     restore_command,
 )

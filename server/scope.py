@@ -57,16 +57,7 @@ def ticket_scope(caller: Caller, today: date | None = None):
     if role == "admin":
         return Ticket.id.is_not(None)
     if role == "staff":
-        my_departments = select(department_members.c.department_id).where(
-            department_members.c.user_id == user_id
-        )
-        managed_blocks = select(Block.id).where(Block.manager_id == user_id)
-        return or_(
-            Ticket.department_id.in_(my_departments),
-            Ticket.block_id.in_(managed_blocks),
-            Ticket.manager_id == user_id,
-            Ticket.owner_id == user_id,
-        )
+        return staff_scope(user_id, Ticket)
     if role == "contractor":
         return exists().where(
             TicketContractor.ticket_id == Ticket.id, TicketContractor.contractor_id == user_id
@@ -81,6 +72,22 @@ def ticket_scope(caller: Caller, today: date | None = None):
             and_(Ticket.visibility == "block", Ticket.block_id.in_(blocks)),
         )
     return false()
+
+
+def staff_scope(user_id: int, rows):
+    """A staff member's tickets: their departments', their blocks', those they manage
+    or own. Over `Ticket`, or over any table with the same four columns (the status
+    counts), so the dashboard's counts cannot drift from the rule."""
+    my_departments = select(department_members.c.department_id).where(
+        department_members.c.user_id == user_id
+    )
+    managed_blocks = select(Block.id).where(Block.manager_id == user_id)
+    return or_(
+        rows.department_id.in_(my_departments),
+        rows.block_id.in_(managed_blocks),
+        rows.manager_id == user_id,
+        rows.owner_id == user_id,
+    )
 
 
 def visible_tickets(caller: Caller) -> Select:

@@ -33,6 +33,7 @@ from server.models.tickets import (
     Ticket,
     TicketContractor,
     TicketEvent,
+    TicketStatusCount,
     TicketType,
 )
 from server.models.work import HeldWork, Material, TimeEntry
@@ -71,6 +72,7 @@ __all__ = [
     "Ticket",
     "TicketContractor",
     "TicketEvent",
+    "TicketStatusCount",
     "TicketType",
     "TimeEntry",
     "Unit",

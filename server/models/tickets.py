@@ -145,6 +145,24 @@ class Ticket(Base):
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
 
 
+class TicketStatusCount(Base):
+    """How many tickets one (department, block, manager, owner, status) group holds.
+
+    Kept by a database trigger on `tickets` (migration 0023) in the same transaction
+    as every insert, delete or change of those columns, so the dashboard sums these
+    rows instead of counting tickets. An id that is not set is stored as 0. Never
+    written by the application; `fieldline verify-all` compares it with a recount."""
+
+    __tablename__ = "ticket_status_counts"
+
+    department_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    block_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    manager_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    owner_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    tickets: Mapped[int]
+
+
 class TicketEvent(Base):
     """One thing that happened to a ticket. Never updated, never deleted."""
 

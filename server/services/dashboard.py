@@ -14,6 +14,7 @@ from server.extensions import db
 from server.models import SlaPolicy, Ticket, TicketEvent
 from server.models.tickets import RESOLUTION_CLOCK, RESPONSE_CLOCK, UNTRIAGED
 from server.scope import ticket_scope, visible_tickets
+from server.services.ticket_counts import not_closed_counts
 
 LIST_LIMIT = 10
 
@@ -30,13 +31,9 @@ CLOSED_RECENTLY_DAYS = 30
 def status_counts(caller: Caller) -> dict[str, int]:
     """Tickets in scope per status; closed ones only when closed in the last 30 days.
 
-    Closed tickets are nearly all of an agency's history and need no one: counting
-    them all would make every dashboard cost a scan of the agency's past."""
-    open_rows = db.session.execute(
-        select(Ticket.status, func.count())
-        .where(ticket_scope(caller), Ticket.status != "closed")
-        .group_by(Ticket.status)
-    ).all()
+    The open statuses come from the counts the database keeps per scope group
+    (server.services.ticket_counts). Closed tickets are nearly all of an agency's
+    history and need no one: those closed lately are counted through their index."""
     since = utcnow() - timedelta(days=CLOSED_RECENTLY_DAYS)
     closed = db.session.scalar(
         _walk(
@@ -47,7 +44,7 @@ def status_counts(caller: Caller) -> dict[str, int]:
         )
     )
     counts = dict.fromkeys(STATUSES, 0)
-    counts.update({status: count for status, count in open_rows})
+    counts.update(not_closed_counts(caller))
     counts["closed"] = closed
     return counts
 
