@@ -29,8 +29,6 @@ def read_form(schema: Schema, form, *, lists=(), flags=(), nullable=(), ints=())
         value = form.get(name, "")
         if name in flags:
             raw[name] = value in ("on", "true", "1", "yes")
-        elif name in ints and INTEGER.fullmatch(value.strip()):
-            raw[name] = int(value)
         elif value.strip() == "":
             if name in nullable:
                 raw[name] = None
@@ -54,9 +52,10 @@ def load(schema: Schema, raw: dict) -> dict:
 
 
 def _as_int(value):
+    """A whole number typed as text becomes a number (each item of a list field)."""
     if isinstance(value, list):
         return [_as_int(item) for item in value]
-    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 12:
+    if isinstance(value, str) and INTEGER.fullmatch(value.strip()):
         return int(value.strip())
     return value
 
