@@ -115,6 +115,11 @@ def _agency(now: datetime, tickets: int, contractors: int) -> Agency:
         units=units,
         unit_block={u: blocks[i // 10] for i, u in enumerate(units)},
         unit_tenant=dict(zip(units, tenants, strict=True)),
+        block_department={b: departments[i % 5] for i, b in enumerate(blocks)},
+        block_manager={b: staff[i % len(staff)] for i, b in enumerate(blocks)},
+        department_staff={
+            d: [s for i, s in enumerate(staff) if departments[i % 5] == d] for d in departments
+        },
     )
 
 

@@ -83,6 +83,9 @@ class Agency:
     units: list[int]
     unit_block: dict[int, int]
     unit_tenant: dict[int, int]
+    block_department: dict[int, int]
+    block_manager: dict[int, int]
+    department_staff: dict[int, list[int]]
 
 
 @dataclass
@@ -98,7 +101,7 @@ class _Batch:
 
 
 def ticket_batch(rng, now, seq, first_ref, count, agency: Agency, offset) -> None:
-    rows = _ticket_rows(rng, now, seq, first_ref, count, agency, offset)
+    rows = _ticket_rows(rng, now, seq, first_ref, count, agency)
     ticket_ids = insert_returning_ids(Ticket, rows)
     batch = _Batch()
     for n, (ticket_id, row) in enumerate(zip(ticket_ids, rows, strict=True)):
@@ -107,7 +110,24 @@ def ticket_batch(rng, now, seq, first_ref, count, agency: Agency, offset) -> Non
     _write_batch(batch, ticket_ids, rows)
 
 
-def _ticket_rows(rng, now, seq, first_ref, count, agency: Agency, offset) -> list[dict]:
+def _handled_by(rng, agency: Agency, block: int) -> dict:
+    """Who handles a ticket, as reporting and triage leave it: the block's department
+    and manager; one in twenty sent on to another department; three in ten taken
+    on by a member of their department as owner."""
+    department = agency.block_department[block]
+    if rng.random() < 0.05:
+        department = rng.choice(agency.departments)
+    owner = None
+    if rng.random() < 0.3:
+        owner = rng.choice(agency.department_staff[department])
+    return {
+        "department_id": department,
+        "manager_id": agency.block_manager[block],
+        "owner_id": owner,
+    }
+
+
+def _ticket_rows(rng, now, seq, first_ref, count, agency: Agency) -> list[dict]:
     """Triaged tickets at random homes, in random states, over the last two years."""
     rows = []
     for i in range(count):
@@ -125,8 +145,7 @@ def _ticket_rows(rng, now, seq, first_ref, count, agency: Agency, offset) -> lis
                 "billing": rng.choice(("chargeable", "included")),
                 "block_id": agency.unit_block[unit],
                 "unit_id": unit,
-                "department_id": agency.departments[(offset + i) % 5],
-                "manager_id": agency.staff[(offset + i) % len(agency.staff)],
+                **_handled_by(rng, agency, agency.unit_block[unit]),
                 "reporter_id": agency.unit_tenant[unit],
                 "created_at": created,
                 "updated_at": created,

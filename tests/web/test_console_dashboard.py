@@ -2,7 +2,13 @@
 answered in words, and a query count that does not grow with the rows shown."""
 
 import pytest
+from sqlalchemy import select, text
 
+from server.extensions import db
+from server.models import Ticket
+from server.models.tickets import RESPONSE_CLOCK, UNTRIAGED
+from server.services import dashboard
+from tests.conftest import POSTGRES_URL
 from tests.web.pages import sign_in
 
 
@@ -104,3 +110,19 @@ def test_waiting_for_an_answer_until_staff_write_to_the_customer(app, make, peop
     assert not waiting()
     say(people.tenant, "public")
     assert waiting()
+
+
+@pytest.mark.skipif(bool(POSTGRES_URL), reason="SQLite's INDEXED BY (PostgreSQL plans alone)")
+@pytest.mark.parametrize(
+    "index, predicate", [("untriaged", UNTRIAGED), ("response_clock", RESPONSE_CLOCK)]
+)
+def test_the_dashboard_walks_reach_sqlite_with_their_index(app, index, predicate):
+    """SQLAlchemy drops table hints on SQLite unless the engine renders them: without
+    them the planner scanned every new ticket (66 ms on 100,000) instead of a partial
+    index holding the few it wants."""
+    with app.app_context():
+        query = dashboard._walk(select(Ticket.id).where(text(predicate)), index)
+        sql = str(query.compile(db.engine, compile_kwargs={"literal_binds": True}))
+        assert f"INDEXED BY ix_tickets_{index}" in sql
+        plan = " ".join(row[-1] for row in db.session.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
+        assert f"ix_tickets_{index}" in plan
