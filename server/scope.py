@@ -7,7 +7,7 @@ cannot forget the rule. Outside scope is 404, never 403: existence is not reveal
 
 from datetime import date
 
-from sqlalchemy import Select, and_, exists, false, or_, select
+from sqlalchemy import Select, and_, exists, false, or_, select, true
 
 from server.auth import Caller
 from server.errors import NotFound
@@ -15,6 +15,7 @@ from server.extensions import db
 from server.models import (
     Attachment,
     Block,
+    Certificate,
     HeldWork,
     Message,
     Tenancy,
@@ -155,6 +156,16 @@ def is_participant(caller: Caller, ticket: Ticket) -> bool:
             is True
         )
     return False
+
+
+def certificate_scope(caller: Caller):
+    """A WHERE clause over `Certificate`, within a block the caller may read: a tenant
+    reads the building's own certificates and their home's, not their neighbours'."""
+    if caller.role == "tenant":
+        return or_(
+            Certificate.unit_id.is_(None), Certificate.unit_id.in_(current_units(caller.user.id))
+        )
+    return true()
 
 
 def may_read_block(caller: Caller, block_id: int) -> bool:

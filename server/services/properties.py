@@ -15,7 +15,7 @@ from server.models import (
     Unit,
     User,
 )
-from server.scope import may_read_block
+from server.scope import certificate_scope, may_read_block
 
 
 def _check_user(user_id: int | None, roles: tuple[str, ...], field: str) -> None:
@@ -211,6 +211,6 @@ def certificates_of(caller: Caller, block_id: int) -> list[Certificate]:
         raise NotFound("No such block.")
     return db.session.scalars(
         select(Certificate)
-        .where(Certificate.block_id == block.id)
+        .where(Certificate.block_id == block.id, certificate_scope(caller))
         .order_by(Certificate.expires_on, Certificate.id)
     ).all()

@@ -300,3 +300,18 @@ def test_who_reads_a_blocks_certificates(client, make, certified, who):
     assert response.status_code == status
     if status == 200:
         assert [c["number"] for c in response.get_json()] == ["GS-1"]
+
+
+def test_a_tenant_reads_the_buildings_certificates_and_their_homes_not_a_neighbours(client, make):
+    block = make.block()
+    home, next_door = make.unit(block), make.unit(block)
+    tenant = make.tenant_in(home)
+    make.certificate(block, number="BLOCK-FIRE")
+    make.certificate(block, kind="electrical", unit=home, number="MY-EICR")
+    make.certificate(block, kind="electrical", unit=next_door, number="NEIGHBOUR-EICR")
+    staff = make.user("staff")
+    path = f"/api/blocks/{block.id}/certificates"
+    mine = client.get(path, headers=make.headers(tenant)).get_json()
+    every = client.get(path, headers=make.headers(staff)).get_json()
+    assert sorted(c["number"] for c in mine) == ["BLOCK-FIRE", "MY-EICR"]
+    assert sorted(c["number"] for c in every) == ["BLOCK-FIRE", "MY-EICR", "NEIGHBOUR-EICR"]
